@@ -1,0 +1,96 @@
+import type { Campaign } from './campaign';
+
+/** The raw sums every KPI is derived from; campaigns and aggregates share it. */
+export interface Totals {
+  readonly budget: number;
+  readonly spend: number;
+  readonly impressions: number;
+  readonly clicks: number;
+  readonly conversions: number;
+  readonly revenue: number;
+}
+
+/**
+ * Derived KPIs. A ratio whose denominator is zero is `null` (undefined, not zero): a campaign with no
+ * clicks has no CPC, and averaging a made-up 0 into a benchmark would be wrong.
+ */
+export interface Kpis {
+  /** clicks / impressions */
+  readonly ctr: number | null;
+  /** spend / clicks */
+  readonly cpc: number | null;
+  /** spend / impressions × 1000 */
+  readonly cpm: number | null;
+  /** spend / conversions */
+  readonly cpa: number | null;
+  /** conversions / clicks */
+  readonly conversion_rate: number | null;
+  /** revenue / spend */
+  readonly roas: number | null;
+  /** spend / (budget × elapsed share of the flight); 1 = on pace, > 1 overspending */
+  readonly budget_pacing: number | null;
+}
+
+export function ratio(numerator: number, denominator: number): number | null {
+  if (denominator === 0 || !Number.isFinite(numerator) || !Number.isFinite(denominator)) return null;
+  return numerator / denominator;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Share of the flight elapsed on `asOf` (inclusive days), clamped to [0, 1]. */
+export function elapsedShare(startDate: string, endDate: string, asOf: Date): number {
+  const start = Date.parse(`${startDate}T00:00:00Z`);
+  const end = Date.parse(`${endDate}T00:00:00Z`) + DAY_MS;
+  const now = asOf.getTime();
+  if (now <= start) return 0;
+  if (now >= end) return 1;
+  return (now - start) / (end - start);
+}
+
+export function computeKpis(t: Totals, pacingShare?: number): Kpis {
+  const cpm = ratio(t.spend, t.impressions);
+  const expectedSpend = pacingShare === undefined ? 0 : t.budget * pacingShare;
+  return {
+    ctr: ratio(t.clicks, t.impressions),
+    cpc: ratio(t.spend, t.clicks),
+    cpm: cpm === null ? null : cpm * 1000,
+    cpa: ratio(t.spend, t.conversions),
+    conversion_rate: ratio(t.conversions, t.clicks),
+    roas: ratio(t.revenue, t.spend),
+    budget_pacing: pacingShare === undefined ? null : ratio(t.spend, expectedSpend),
+  };
+}
+
+export function campaignKpis(c: Campaign | (Totals & { start_date: string; end_date: string }), asOf = new Date()): Kpis {
+  return computeKpis(c, elapsedShare(c.start_date, c.end_date, asOf));
+}
+
+export function emptyTotals(): Totals {
+  return { budget: 0, spend: 0, impressions: 0, clicks: 0, conversions: 0, revenue: 0 };
+}
+
+export function addTotals(a: Totals, b: Totals): Totals {
+  return {
+    budget: a.budget + b.budget,
+    spend: a.spend + b.spend,
+    impressions: a.impressions + b.impressions,
+    clicks: a.clicks + b.clicks,
+    conversions: a.conversions + b.conversions,
+    revenue: a.revenue + b.revenue,
+  };
+}
+
+/** Rounds money to cents and ratios to 6 places for public JSON; null stays null. */
+export function roundKpis(k: Kpis): Kpis {
+  const r = (v: number | null, places: number) => (v === null ? null : Number(v.toFixed(places)));
+  return {
+    ctr: r(k.ctr, 6),
+    cpc: r(k.cpc, 4),
+    cpm: r(k.cpm, 4),
+    cpa: r(k.cpa, 4),
+    conversion_rate: r(k.conversion_rate, 6),
+    roas: r(k.roas, 4),
+    budget_pacing: r(k.budget_pacing, 4),
+  };
+}

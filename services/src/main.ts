@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { ConfigError } from './config/env';
+
+// One entry point, one role per process: the container image runs any of them by command.
+const USAGE = 'usage: main.js api | worker | dashboard | task <job_name> [--inline] [--timeout <s>] | seed';
+
+// require (not import()) keeps every role on the CommonJS loader that OpenTelemetry instruments.
+const load = <T>(path: string): T => require(path) as T;
+
+async function main(argv: string[]): Promise<number | void> {
+  const [role, ...rest] = argv;
+  switch (role) {
+    case 'api':
+      return load<typeof import('./api/server')>('./api/server').runApi();
+    case 'worker':
+      return load<typeof import('./workers/main')>('./workers/main').runWorker();
+    case 'dashboard':
+      return load<typeof import('./dashboard/main')>('./dashboard/main').runDashboard();
+    case 'task':
+      return load<typeof import('./task/main')>('./task/main').runTask(rest);
+    case 'seed':
+      return load<typeof import('./domain/seed-command')>('./domain/seed-command').runSeed(rest);
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (typeof code === 'number') process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`pca-agent: ${err.message}\n`);
+      process.exit(78);
+    }
+    process.stderr.write(`pca-agent: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,70 @@
+import { Redis } from 'ioredis';
+import { CampaignStore } from '../../services/src/domain/campaign-store';
+import type { CampaignInput } from '../../services/src/domain/campaign';
+import { testPrefix, deleteByPrefix } from '../helpers/redis';
+
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+let prefix: string;
+let store: CampaignStore;
+
+const input = (n: number, over: Partial<CampaignInput> = {}): CampaignInput & { id: string } => ({
+  id: `c${String(n).padStart(3, '0')}`,
+  name: `Campaign ${n}`,
+  channel: n % 2 ? 'search' : 'social',
+  status: 'active',
+  start_date: `2026-0${1 + (n % 9)}-01`,
+  end_date: '2026-12-31',
+  budget: 1000 + (n % 7) * 10, // many ties, so pagination must break them by id
+  spend: 100,
+  impressions: 1000,
+  clicks: 10,
+  conversions: 1,
+  revenue: 300,
+  currency: 'USD',
+  ...over,
+});
+
+beforeEach(() => {
+  prefix = testPrefix('store');
+  store = new CampaignStore(redis, prefix);
+});
+afterEach(() => deleteByPrefix(redis, prefix));
+afterAll(() => redis.quit());
+
+test('pagination over ties neither skips nor repeats, in both orders and with a filter', async () => {
+  await store.upsertMany(Array.from({ length: 57 }, (_, i) => input(i)));
+  for (const order of ['asc', 'desc'] as const) {
+    for (const channel of [undefined, 'search'] as const) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.list({ sort: 'budget', order, limit: 7, cursor, channel });
+        seen.push(...page.items.map((c) => c.id));
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen.length).toBe(channel ? 28 : 57);
+      const budgets = (await store.getMany(seen)).map((c) => c.budget);
+      const sorted = [...budgets].sort((a, b) => (order === 'asc' ? a - b : b - a));
+      expect(budgets).toEqual(sorted);
+    }
+  }
+});
+
+test('update moves the campaign in the index; delete removes it everywhere', async () => {
+  await store.upsertMany([input(1), input(2)]);
+  await store.update('c001', { budget: 1 });
+  const asc = await store.list({ sort: 'budget', order: 'asc', limit: 10 });
+  expect(asc.items.map((c) => c.id)).toEqual(['c001', 'c002']);
+  expect(await store.delete('c001')).toBe(true);
+  expect(await store.delete('c001')).toBe(false);
+  expect((await store.list({ sort: 'budget', limit: 10 })).items.map((c) => c.id)).toEqual(['c002']);
+  expect(await store.count()).toBe(1);
+});
+
+test('concurrent patches are not lost', async () => {
+  await store.upsertMany([input(1)]);
+  await Promise.all([store.update('c001', { spend: 5 }), store.update('c001', { clicks: 7 })]);
+  const c = await store.get('c001');
+  expect(c).toMatchObject({ spend: 5, clicks: 7 });
+});
