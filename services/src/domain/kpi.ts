@@ -33,7 +33,9 @@ export interface Kpis {
 
 export function ratio(numerator: number, denominator: number): number | null {
   if (denominator === 0 || !Number.isFinite(numerator) || !Number.isFinite(denominator)) return null;
-  return numerator / denominator;
+  const value = numerator / denominator;
+  // A denominator close enough to zero overflows to Infinity: just as undefined as zero itself.
+  return Number.isFinite(value) ? value : null;
 }
 
 const DAY_MS = 86_400_000;
@@ -49,12 +51,11 @@ export function elapsedShare(startDate: string, endDate: string, asOf: Date): nu
 }
 
 export function computeKpis(t: Totals, pacingShare?: number): Kpis {
-  const cpm = ratio(t.spend, t.impressions);
   const expectedSpend = pacingShare === undefined ? 0 : t.budget * pacingShare;
   return {
     ctr: ratio(t.clicks, t.impressions),
     cpc: ratio(t.spend, t.clicks),
-    cpm: cpm === null ? null : cpm * 1000,
+    cpm: ratio(t.spend * 1000, t.impressions),
     cpa: ratio(t.spend, t.conversions),
     conversion_rate: ratio(t.conversions, t.clicks),
     roas: ratio(t.revenue, t.spend),

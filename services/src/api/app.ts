@@ -1,0 +1,153 @@
+import express, { type Express, type Request } from 'express';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/env';
+import { CampaignStore } from '../domain/campaign-store';
+import { appKeys } from '../lib/keys';
+import { closeQueues, createQueues, type Queues } from '../queues/queues';
+import { errorHandler, notFoundHandler } from './errors';
+import { accessLog } from './gateway/access-log';
+import { authenticate } from './gateway/auth';
+import { jsonBody } from './gateway/body';
+import { recordMetrics } from './gateway/metrics';
+import { rateLimitGateway } from './gateway/rate-limit';
+import { requestContext, routeLabeler } from './gateway/request-context';
+import { securityHeaders } from './gateway/security';
+import { recordStats } from './gateway/stats';
+import { GatewayStats } from './gateway-stats';
+import { createApiMetrics, type ApiMetrics } from './metrics';
+import { OpenApiRegistry } from './openapi';
+import { createCampaignsRouter } from './routes/campaigns';
+import { createDocsRouter } from './routes/docs';
+import { createGatewayStatsRouter } from './routes/gateway-stats';
+import { createHealthRouter } from './routes/health';
+import { createMetricsRouter } from './routes/metrics';
+import { createTaskRouters } from './routes/task-routers';
+import { packageVersion } from './version';
+
+/** Everything the app needs from outside; server.ts (or a test) creates and owns these. */
+export interface AppDeps {
+  readonly config: Config;
+  /** A request-role connection (fails fast while Redis is down). Not closed by the app. */
+  readonly redis: Redis;
+  readonly logger: Logger;
+  /** @default new CampaignStore(redis, config.REDIS_KEY_PREFIX) */
+  readonly store?: CampaignStore;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** Sent as X-Gateway-Version. @default the package.json version */
+  readonly version?: string;
+  /** BullMQ queues the task routes add jobs to. @default created on `redis`, closed by close() */
+  readonly queues?: Queues;
+}
+
+/** What routers receive: the deps with defaults resolved, plus the OpenAPI registry to register in. */
+export interface ApiContext extends AppDeps {
+  readonly store: CampaignStore;
+  readonly now: () => Date;
+  readonly version: string;
+  readonly registry: OpenApiRegistry;
+  readonly queues: Queues;
+}
+
+export interface ApiApp {
+  readonly app: Express;
+  readonly context: ApiContext;
+  readonly metrics: ApiMetrics;
+  readonly stats: GatewayStats;
+  /** Readiness answers 503 from now on; the app keeps serving everything else. */
+  beginShutdown(): void;
+  isShuttingDown(): boolean;
+  /** Flushes the gateway stats and stops their timer; safe to call twice. Does not close Redis. */
+  close(): Promise<void>;
+}
+
+/** Paths served without credentials. */
+const PUBLIC = new Set(['/health', '/ready', '/metrics', '/api/openapi.json']);
+const isPublic = (req: Request) => PUBLIC.has(req.path) || req.path === '/api/docs' || req.path.startsWith('/api/docs/');
+
+/**
+ * Builds the Express app (no listen). Middleware runs top to bottom in this order: request id and
+ * gateway headers, observation (metrics, stats, access log: they record when the response ends, so they
+ * see 429s and 401s too), security headers and CORS, rate limit, authentication, JSON body, routes
+ * (each validates its own input), JSON 404, the one error handler.
+ */
+export function createApp(deps: AppDeps): ApiApp {
+  const { config, redis, logger } = deps;
+  const context: ApiContext = {
+    ...deps,
+    store: deps.store ?? new CampaignStore(redis, config.REDIS_KEY_PREFIX),
+    now: deps.now ?? (() => new Date()),
+    version: deps.version ?? packageVersion(),
+    registry: new OpenApiRegistry(),
+    queues: deps.queues ?? createQueues(config, redis),
+  };
+  const metrics = createApiMetrics();
+  const stats = new GatewayStats({
+    redis,
+    prefix: config.REDIS_KEY_PREFIX,
+    version: context.version,
+    logger,
+    flushIntervalMs: config.STATS_FLUSH_INTERVAL_MS,
+    windowMinutes: config.STATS_WINDOW_MINUTES,
+  });
+  let shuttingDown = false;
+
+  const app = express();
+  // Exactly the number of proxies in front of us: at 0, X-Forwarded-For from a client is ignored.
+  app.set('trust proxy', config.TRUST_PROXY_HOPS);
+  app.set('x-powered-by', false);
+  app.set('etag', false);
+
+  const routeLabel = routeLabeler((method, path) => context.registry.templateFor(method, path));
+  app.use(requestContext({ version: context.version }));
+  app.use(recordMetrics(metrics, routeLabel), recordStats(stats, routeLabel), accessLog({ logger, routeLabel }));
+  app.use(securityHeaders({ corsOrigins: config.CORS_ORIGINS }));
+  app.use(
+    rateLimitGateway({
+      redis,
+      keyPrefix: appKeys(config.REDIS_KEY_PREFIX).rateLimit,
+      limit: config.RATE_LIMIT_PER_MINUTE,
+      windowMs: config.RATE_LIMIT_WINDOW_MS,
+      failOpen: config.RATE_LIMIT_FAIL_OPEN,
+      logger,
+    }),
+  );
+  app.use(
+    authenticate({
+      apiKeys: config.API_KEYS,
+      readOnlyApiKeys: config.API_KEYS_READ_ONLY,
+      jwtSecret: config.JWT_SECRET,
+      jwtPublicKey: config.JWT_PUBLIC_KEY,
+      jwtIssuer: config.JWT_ISSUER,
+      jwtAudience: config.JWT_AUDIENCE,
+      isPublic,
+    }),
+  );
+  app.use(jsonBody({ limitBytes: config.BODY_LIMIT_BYTES }));
+
+  app.use(createHealthRouter({ redis, isShuttingDown: () => shuttingDown }));
+  app.use(createMetricsRouter(metrics));
+  app.use(createGatewayStatsRouter({ stats, registry: context.registry }));
+  app.use(createCampaignsRouter(context));
+  app.use(...createTaskRouters(context));
+  app.use(createDocsRouter({ registry: context.registry, version: context.version }));
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(logger));
+
+  return {
+    app,
+    context,
+    metrics,
+    stats,
+    beginShutdown: () => {
+      shuttingDown = true;
+    },
+    isShuttingDown: () => shuttingDown,
+    close: async () => {
+      await stats.close();
+      if (!deps.queues) await closeQueues(context.queues);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { elapsedMs, onResponseDone, routeLabeler, type RouteLabeler } from './request-context';
+
+export interface AccessLogOptions {
+  readonly logger: Logger;
+  /** @default routeLabeler() */
+  readonly routeLabel?: RouteLabeler;
+  /** Paths logged at debug instead of info (probes and scraping would drown the log). @default ['/health', '/ready', '/metrics'] */
+  readonly quietPaths?: readonly string[];
+}
+
+/**
+ * One JSON line per request: method, route template, path, status, duration, request id. Headers,
+ * query strings and bodies are never logged, so keys and tokens cannot leak into logs.
+ */
+export function accessLog(opts: AccessLogOptions): RequestHandler {
+  const quiet = new Set(opts.quietPaths ?? ['/health', '/ready', '/metrics']);
+  const routeLabel = opts.routeLabel ?? routeLabeler();
+  return (req, res, next) => {
+    const path = req.path;
+    onResponseDone(res, (status) => {
+      const line = {
+        request_id: res.locals.requestId as string,
+        method: req.method,
+        route: routeLabel(req, res),
+        path,
+        status,
+        duration_ms: Number(elapsedMs(res.locals.startedAt as bigint).toFixed(2)),
+      };
+      if (status >= 500) opts.logger.warn(line, 'request');
+      else if (quiet.has(path)) opts.logger.debug(line, 'request');
+      else opts.logger.info(line, 'request');
+    });
+    next();
+  };
+}

@@ -1,0 +1,40 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export type AuthFailureReason = 'missing' | 'invalid_key' | 'invalid_token' | 'expired' | 'insufficient_scope';
+
+export interface ApiMetrics {
+  readonly registry: Registry;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly rateLimited: Counter;
+  readonly authFailures: Counter<'reason'>;
+}
+
+/**
+ * A registry per app (never prom-client's global one), so two apps in one process, as in the tests,
+ * keep separate counts.
+ */
+export function createApiMetrics(): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by method, route template and status code',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'http_rate_limited_total',
+      help: 'Requests refused with 429 by the gateway rate limit',
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'http_auth_failures_total',
+      help: 'Requests refused by authentication (401) or authorization (403), by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+  };
+}

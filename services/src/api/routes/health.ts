@@ -1,0 +1,29 @@
+import { Router } from 'express';
+import type { Redis } from 'ioredis';
+import { pingRedis } from '../../lib/redis';
+
+export interface HealthOptions {
+  readonly redis: Redis;
+  /** True once shutdown has begun: readiness turns 503 so the load balancer stops sending traffic. */
+  readonly isShuttingDown: () => boolean;
+}
+
+/**
+ * `/health` is liveness: the process serves HTTP, nothing else (a Redis outage must not restart pods).
+ * `/ready` is readiness: Redis answers PING and the process is not shutting down; 503 with reasons otherwise.
+ */
+export function createHealthRouter(opts: HealthOptions): Router {
+  const router = Router();
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/ready', async (_req, res) => {
+    const reasons: string[] = [];
+    if (opts.isShuttingDown()) reasons.push('shutting_down');
+    if (!(await pingRedis(opts.redis, 500))) reasons.push('redis_unreachable');
+    const ready = reasons.length === 0;
+    res.setHeader('Cache-Control', 'no-store');
+    res.status((ready ? 200 : 503)).json({ status: (ready ? 'ready' : 'not_ready'), reasons });
+  });
+  return router;
+}
