@@ -1,5 +1,5 @@
 // ESM-only packages (client-node and its deps, kubernetes-models) must be transformed to run under jest.
-const esmPackages = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'kubernetes-models', '@kubernetes-models'];
+const esmPackages = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'kubernetes-models', '@kubernetes-models', 'socks-proxy-agent', 'agent-base'];
 const common = {
   testEnvironment: 'node',
   transform: {
