@@ -45,23 +45,46 @@ export function waitListKey(bullPrefix: string, queue: QueueName): string {
 
 const isoDate = z.iso.date('a date as YYYY-MM-DD');
 
+const reportInputShape = {
+  campaign_ids: z.array(campaignIdSchema).min(1).max(1000).optional(),
+  channel: z.enum(CHANNELS).optional(),
+  start_date: isoDate.optional(),
+  end_date: isoDate.optional(),
+  campaigns: z.array(campaignInputSchema).min(1).max(10_000).optional(),
+};
+
+type ReportInputFields = { [K in keyof typeof reportInputShape]?: unknown };
+
+/** The rules every report input obeys, whatever else its object carries. */
+function reportRules<T extends z.ZodType<ReportInputFields>>(schema: T) {
+  return schema
+    .refine((v) => !(v.campaigns && (v.campaign_ids || v.channel || v.start_date || v.end_date)), {
+      message: 'give either inline campaigns or filters over stored campaigns, not both',
+      path: ['campaigns'],
+    })
+    .refine((v) => !v.start_date || !v.end_date || (v.start_date as string) <= (v.end_date as string), {
+      message: 'end_date must not be before start_date',
+      path: ['end_date'],
+    });
+}
+
 /** Input of generate_campaign_report and of the PDF/XLSX reports: filters or inline rows; empty = all stored. */
-export const reportInputSchema = z
-  .strictObject({
-    campaign_ids: z.array(campaignIdSchema).min(1).max(1000).optional(),
-    channel: z.enum(CHANNELS).optional(),
-    start_date: isoDate.optional(),
-    end_date: isoDate.optional(),
-    campaigns: z.array(campaignInputSchema).min(1).max(10_000).optional(),
-  })
-  .refine((v) => !(v.campaigns && (v.campaign_ids || v.channel || v.start_date || v.end_date)), {
-    message: 'give either inline campaigns or filters over stored campaigns, not both',
-    path: ['campaigns'],
-  })
-  .refine((v) => !v.start_date || !v.end_date || v.start_date <= v.end_date, {
-    message: 'end_date must not be before start_date',
-    path: ['end_date'],
-  });
+export const reportInputSchema = reportRules(z.strictObject(reportInputShape));
+
+export const REPORT_FORMATS = ['json', 'pdf', 'xlsx'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** The job that renders each report format. */
+export const REPORT_JOBS = {
+  json: 'generate_campaign_report',
+  pdf: 'generate_pdf_report',
+  xlsx: 'generate_excel_report',
+} as const satisfies Record<ReportFormat, JobName>;
+
+/** Body of `POST /api/v1/reports`: a report input plus the format. */
+export const reportRequestSchema = reportRules(
+  z.strictObject({ ...reportInputShape, format: z.enum(REPORT_FORMATS).default('json') }),
+);
 
 export type ReportInput = z.infer<typeof reportInputSchema>;
 
@@ -88,3 +111,35 @@ export const PAYLOADS = {
 } as const satisfies Record<JobName, z.ZodType>;
 
 export type PayloadOf<J extends JobName> = z.infer<(typeof PAYLOADS)[J]>;
+
+/** Every task id the API hands out or accepts; checked before any Redis access. */
+export const TASK_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A report artifact as the report jobs return it. */
+export interface ArtifactResult {
+  readonly report_id: string;
+  readonly format: 'json' | 'pdf' | 'xlsx';
+  readonly content_type: string;
+  readonly filename: string;
+  readonly size_bytes: number;
+  readonly download_url: string;
+  readonly expires_at: string;
+}
+
+/** What each job returns (stored by BullMQ as the job's return value, read back by the task API). */
+export interface JobResults {
+  generate_campaign_report: ArtifactResult & { readonly report: import('../reports/report-types').CampaignReport };
+  generate_pdf_report: ArtifactResult;
+  generate_excel_report: ArtifactResult;
+  process_bulk_upload: import('../uploads/upload-types').UploadSummary;
+  cleanup_old_reports: import('../storage/artifact-store').CleanupSummary;
+  refresh_benchmarks: import('../reports/report-types').BenchmarkSet;
+  health_check: import('../workers/health-check').HealthReport;
+}
+
+export type ResultOf<J extends JobName> = JobResults[J];
+
+/** Where the API says an artifact can be downloaded. */
+export function downloadUrl(reportId: string): string {
+  return `/api/v1/reports/${reportId}`;
+}

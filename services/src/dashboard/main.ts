@@ -1,0 +1,42 @@
+import { once } from 'node:events';
+import { ConfigError, loadConfig } from '../config/env';
+import { createLogger } from '../lib/logger';
+import { closeRedis, createRedis } from '../lib/redis';
+import { closeQueues, createQueues } from '../queues/queues';
+import { createDashboardApp } from './app';
+
+/** `main.js dashboard`: bull-board on DASHBOARD_PORT; refuses to start without credentials. */
+export async function runDashboard(): Promise<number> {
+  const cfg = loadConfig();
+  const missing = (['DASHBOARD_USERNAME', 'DASHBOARD_PASSWORD'] as const).filter((v) => !cfg[v]);
+  if (missing.length) {
+    throw new ConfigError(missing.map((variable) => ({ variable, message: 'required: the dashboard never runs without authentication' })));
+  }
+  const logger = createLogger({ service: 'pca-agent-dashboard', level: cfg.LOG_LEVEL });
+  const redis = createRedis(cfg, 'worker', 'pca-agent-dashboard');
+  const queues = createQueues(cfg, redis);
+  const app = createDashboardApp({
+    queues,
+    redis,
+    username: cfg.DASHBOARD_USERNAME!,
+    password: cfg.DASHBOARD_PASSWORD!,
+    readOnly: cfg.DASHBOARD_READ_ONLY,
+    basePath: cfg.DASHBOARD_BASE_PATH,
+  });
+  const server = app.listen(cfg.DASHBOARD_PORT);
+  await once(server, 'listening');
+  logger.info({ port: cfg.DASHBOARD_PORT, base_path: cfg.DASHBOARD_BASE_PATH, read_only: cfg.DASHBOARD_READ_ONLY }, 'dashboard started');
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logger.info({ signal }, 'dashboard shutting down');
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+  await closeQueues(queues);
+  await closeRedis(redis);
+  return 0;
+}

@@ -1,0 +1,109 @@
+import type { Server } from 'node:http';
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from '../config/env';
+import { bullPrefix } from '../lib/keys';
+import { createLogger } from '../lib/logger';
+import { closeRedis, createRedis, pingRedis } from '../lib/redis';
+import { closeQueues, createQueues, type Queues } from '../queues/queues';
+import { queueTelemetry } from '../telemetry/bullmq';
+import { closeServer, startProbeServer } from './probe-server';
+import { createProcessorContext } from './processor-context';
+import { runJob } from './processors';
+import { syncSchedulers } from './scheduler';
+import { createWorkerMetrics } from './worker-metrics';
+import { consumedQueues, workerOptions } from './worker-options';
+
+export interface WorkerProcess {
+  readonly workers: readonly Worker[];
+  readonly queues: Queues;
+  readonly server: Server;
+  /** Stops taking jobs, waits for active ones up to WORKER_SHUTDOWN_TIMEOUT_MS, closes everything. Idempotent. */
+  close(): Promise<{ timedOut: boolean }>;
+}
+
+/** Wires the worker process: connections, one BullMQ Worker per consumed queue, probes and metrics. */
+export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerProcess> {
+  const names = consumedQueues(cfg);
+  const bullConnection: Redis = createRedis(cfg, 'worker', 'pca-agent-worker:bull');
+  const redis: Redis = createRedis(cfg, 'worker', 'pca-agent-worker:data');
+  const queues = createQueues(cfg, bullConnection);
+  const ctx = createProcessorContext(cfg, redis, queues, logger);
+  const metrics = createWorkerMetrics(queues);
+  let closing: Promise<{ timedOut: boolean }> | undefined;
+
+  const workers = names.map((queue) => {
+    const worker = new Worker(queue, (job) => metrics.observe(queue, job.name, () => runJob(job, ctx)), {
+      ...workerOptions(cfg, queue),
+      connection: bullConnection,
+      prefix: bullPrefix(cfg.REDIS_KEY_PREFIX),
+      telemetry: queueTelemetry(),
+      name: `pca-agent-worker-${process.pid}`,
+    });
+    worker.on('completed', (job) => logger.info({ queue, job: job.name, job_id: job.id }, 'job completed'));
+    worker.on('failed', (job, err) =>
+      logger.warn({ queue, job: job?.name, job_id: job?.id, attempts: job?.attemptsMade, err }, 'job failed'),
+    );
+    worker.on('stalled', (jobId) => logger.warn({ queue, job_id: jobId }, 'job stalled; moved back to wait'));
+    worker.on('error', (err) => logger.error({ queue, err }, 'worker error'));
+    return worker;
+  });
+
+  const server = await startProbeServer({
+    port: cfg.WORKER_HTTP_PORT,
+    registry: metrics.registry,
+    ready: async () => !closing && workers.every((w) => w.isRunning()) && (await pingRedis(redis)),
+  });
+  await syncSchedulers(queues, cfg.SCHEDULER_ENABLED, logger);
+  logger.info({ queues: names, port: cfg.WORKER_HTTP_PORT }, 'worker started');
+
+  const close = () => {
+    closing ??= (async () => {
+      logger.info('worker shutting down: no new jobs, waiting for active ones');
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        Promise.all(workers.map((w) => w.close())).then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), cfg.WORKER_SHUTDOWN_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        // Jobs still running keep their lock until it lapses; another worker then recovers them as stalled.
+        // (worker.close(true) would only return the pending graceful close: closing the connections is the force.)
+        logger.warn({ timeout_ms: cfg.WORKER_SHUTDOWN_TIMEOUT_MS }, 'active jobs did not finish in time; closing connections under them');
+      }
+      for (const step of [() => closeServer(server), () => closeQueues(queues), () => closeRedis(bullConnection), () => closeRedis(redis)]) {
+        try {
+          await step();
+        } catch (err) {
+          logger.warn({ err }, 'error during shutdown');
+        }
+      }
+      logger.info({ timed_out: timedOut }, 'worker stopped');
+      return { timedOut };
+    })();
+    return closing;
+  };
+  return { workers, queues, server, close };
+}
+
+/** `main.js worker`: runs until SIGTERM/SIGINT, then shuts down gracefully. */
+export async function runWorker(): Promise<number> {
+  const cfg = loadConfig();
+  const logger = createLogger({ service: 'pca-agent-worker', level: cfg.LOG_LEVEL });
+  // Listening before start-up: /ready can answer 200 before startWorker returns, and a SIGTERM from then
+  // on must drain, not kill.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  const proc = await startWorker(cfg, logger);
+  const signal = await signalled;
+  logger.info({ signal }, 'signal received');
+  const { timedOut } = await proc.close();
+  // Anything still holding the event loop (a forced-off job) must not keep the pod terminating.
+  setTimeout(() => process.exit(timedOut ? 1 : 0), 1000).unref();
+  return timedOut ? 1 : 0;
+}

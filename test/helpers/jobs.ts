@@ -1,0 +1,50 @@
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { loadConfig, type Config } from '../../services/src/config/env';
+import { closeQueues, createQueues, type Queues } from '../../services/src/queues/queues';
+import { createProcessorContext, type JobLike, type ProcessorContext } from '../../services/src/workers/processor-context';
+import { deleteByPrefix, REDIS_URL, testPrefix } from './redis';
+
+export interface JobTestEnv {
+  readonly cfg: Config;
+  readonly prefix: string;
+  readonly redis: Redis;
+  readonly queues: Queues;
+  readonly ctx: ProcessorContext;
+  close(): Promise<void>;
+}
+
+/** A config, connections, queues and processor context under a fresh prefix; close() removes it all. */
+export function jobTestEnv(name: string, env: Record<string, string> = {}, now?: () => Date): JobTestEnv {
+  const prefix = testPrefix(name);
+  const cfg = loadConfig({ REDIS_URL, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'silent', ...env });
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queues = createQueues(cfg, redis);
+  const ctx = createProcessorContext(cfg, redis, queues, pino({ level: 'silent' }), now);
+  return {
+    cfg,
+    prefix,
+    redis,
+    queues,
+    ctx,
+    async close() {
+      await closeQueues(queues);
+      await deleteByPrefix(redis, prefix);
+      await redis.quit();
+    },
+  };
+}
+
+/** A stand-in for a BullMQ job that records its progress. */
+export function fakeJob<D>(name: string, data: D, id = 'job-1'): JobLike<D> & { progress: unknown[] } {
+  const progress: unknown[] = [];
+  return {
+    id,
+    name,
+    data,
+    progress,
+    async updateProgress(p) {
+      progress.push(p);
+    },
+  };
+}
