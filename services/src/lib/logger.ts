@@ -1,8 +1,8 @@
-import { trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 
 export interface LoggerOptions {
-  /** OpenTelemetry service name, e.g. `pca-agent-api`. */
+  /** OpenTelemetry service name, e.g. `pca-agent-api`; `OTEL_SERVICE_NAME` wins, as it does for traces. */
   readonly service: string;
   /** @default 'info' */
   readonly level?: string;
@@ -12,15 +12,24 @@ export interface LoggerOptions {
   readonly destination?: pino.DestinationStream;
 }
 
+/** `trace_id`, `span_id`, `trace_flags` of the active span (W3C hex, as in `traceparent`), or nothing. */
+export function traceFields(): Record<string, string> {
+  const ctx = trace.getActiveSpan()?.spanContext();
+  if (!ctx || !isSpanContextValid(ctx)) return {};
+  return { trace_id: ctx.traceId, span_id: ctx.spanId, trace_flags: ctx.traceFlags.toString(16).padStart(2, '0') };
+}
+
 /**
- * pino JSON logger carrying `service.name` and the active span's `trace_id`/`span_id`.
+ * pino JSON logger carrying `service.name` and the active span's `trace_id`/`span_id`, so a log line
+ * leads to its trace in Jaeger and back. Errors go under `err` (message, type, stack).
  * Credentials are redacted wherever they could appear.
  */
 export function createLogger(opts: LoggerOptions): Logger {
+  const service = process.env.OTEL_SERVICE_NAME?.trim() || opts.service;
   const pretty = opts.pretty ?? (process.stdout.isTTY === true && process.env.NODE_ENV !== 'production');
   const options: pino.LoggerOptions = {
     level: opts.level ?? 'info',
-    base: { 'service.name': opts.service, pid: process.pid },
+    base: { 'service.name': service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: {
@@ -28,20 +37,20 @@ export function createLogger(opts: LoggerOptions): Logger {
         'req.headers.authorization',
         'req.headers["x-api-key"]',
         'req.headers.cookie',
+        'req.headers["proxy-authorization"]',
         'headers.authorization',
         'headers["x-api-key"]',
+        'headers.cookie',
+        'password',
+        'apiKey',
+        'token',
         '*.password',
         '*.apiKey',
         '*.token',
       ],
       censor: '[redacted]',
     },
-    mixin() {
-      const span = trace.getActiveSpan();
-      if (!span) return {};
-      const ctx = span.spanContext();
-      return { trace_id: ctx.traceId, span_id: ctx.spanId, trace_flags: `0${ctx.traceFlags.toString(16)}` };
-    },
+    mixin: traceFields,
   };
   if (opts.destination) return pino(options, opts.destination);
   if (pretty) return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });

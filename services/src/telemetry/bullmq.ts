@@ -1,9 +1,82 @@
+import { SpanStatusCode, trace, type Context, type Span as OtelSpan } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import type { Attributes, AttributeValue, ContextManager, Exception, Span, SpanOptions, Telemetry, Time, Tracer } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
+import { TRACER_NAME } from './spans';
 
 /**
- * BullMQ's telemetry adapter: the span that adds a job carries its context in the job's options
- * (not in job.data), and the worker's processing span continues that trace.
+ * Housekeeping BullMQ wraps in spans on a timer, on every empty poll or per queue at shutdown. Traced,
+ * each would start a root trace of its own (plus one Redis span per command), every few seconds per
+ * queue; `getNextJob` that fetched a job carries the job's context and stays in that job's trace.
  */
-export function queueTelemetry(): BullMQOtel {
-  return new BullMQOtel({ tracerName: 'pca-agent' });
+const HOUSEKEEPING = /^(getNextJob|extendLocks|startStalledCheckTimer|moveStalledJobsToWait|close)( |$)/;
+
+/** BullMQ's span adapter, plus what bullmq-otel leaves out: a failed job attempt sets ERROR status. */
+class JobSpan implements Span<Context> {
+  constructor(private readonly span: OtelSpan) {}
+
+  setSpanOnContext(ctx: Context): Context {
+    return trace.setSpan(ctx, this.span);
+  }
+
+  setAttribute(key: string, value: AttributeValue): void {
+    this.span.setAttribute(key, value);
+  }
+
+  setAttributes(attributes: Attributes): void {
+    this.span.setAttributes(attributes);
+  }
+
+  addEvent(name: string, attributes?: Attributes): void {
+    this.span.addEvent(name, attributes);
+    if (name === 'job failed') {
+      const reason = Object.values(attributes ?? {}).find((v) => typeof v === 'string');
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: reason ?? name });
+    }
+  }
+
+  recordException(exception: Exception, time?: Time): void {
+    this.span.recordException(exception, time);
+    const message = typeof exception === 'string' ? exception : (exception.message ?? exception.name ?? 'error');
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message: String(message) });
+  }
+
+  end(): void {
+    this.span.end();
+  }
+}
+
+/** Stands in for a housekeeping span: records nothing and suppresses the Redis spans under it. */
+class SuppressedSpan implements Span<Context> {
+  setSpanOnContext(ctx: Context): Context {
+    return suppressTracing(ctx);
+  }
+  setAttribute(): void {}
+  setAttributes(): void {}
+  addEvent(): void {}
+  recordException(): void {}
+  end(): void {}
+}
+
+class JobTracer implements Tracer<Context> {
+  startSpan(name: string, options?: SpanOptions, context?: Context): Span<Context> {
+    if (context === undefined && HOUSEKEEPING.test(name)) return new SuppressedSpan();
+    // BullMQ's SpanKind enum has OpenTelemetry's numeric values.
+    return new JobSpan(trace.getTracer(TRACER_NAME).startSpan(name, options, context));
+  }
+}
+
+class QueueTelemetry implements Telemetry<Context> {
+  readonly tracer = new JobTracer();
+  // W3C trace context travels in the job's options (`opts.telemetry.metadata`), never in job.data.
+  readonly contextManager: ContextManager<Context> = new BullMQOtel({ tracerName: TRACER_NAME }).contextManager;
+}
+
+/**
+ * BullMQ telemetry for every Queue, Worker and FlowProducer (`telemetry: queueTelemetry()`): the span that
+ * adds a job (`add <queue>.<job>`, PRODUCER) carries its context in the job's options, and the worker's
+ * `process <queue>` span (CONSUMER) is its child, so the request and the job share one trace.
+ */
+export function queueTelemetry(): Telemetry<Context> {
+  return new QueueTelemetry();
 }

@@ -1,0 +1,65 @@
+import type { IncomingMessage } from 'node:http';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+
+/** Probe and scrape paths: called every few seconds by Kubernetes and Prometheus, never worth a trace. */
+export const UNTRACED_PATHS: ReadonlySet<string> = new Set([
+  '/health',
+  '/healthz',
+  '/live',
+  '/livez',
+  '/ready',
+  '/readyz',
+  '/metrics',
+]);
+
+export function isUntracedRequest(req: Pick<IncomingMessage, 'url'>): boolean {
+  const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+  return UNTRACED_PATHS.has(path.length > 1 ? path.replace(/\/+$/, '') : path);
+}
+
+const MAX_STATEMENT = 256;
+
+/**
+ * `db.query.text` for Redis: the command and its keys, never values. The default serializer keeps every
+ * argument of EVAL/EVALSHA, which for BullMQ's scripts is the whole job payload.
+ */
+export function redisStatement(command: string, args: ReadonlyArray<unknown>): string {
+  const cmd = command.toUpperCase();
+  let shown: unknown[];
+  if (cmd === 'EVALSHA' || cmd === 'EVAL' || cmd === 'FCALL' || cmd === 'FCALL_RO') {
+    const numKeys = Number(args[1]);
+    shown = Number.isInteger(numKeys) && numKeys >= 0 ? args.slice(0, 2 + numKeys) : args.slice(0, 1);
+    if (cmd === 'EVAL') shown[0] = '<script>';
+  } else {
+    shown = args.slice(0, 1);
+  }
+  const rest = args.length - shown.length;
+  const parts = shown.map((a) => (Buffer.isBuffer(a) ? '<buffer>' : String(a)));
+  if (rest > 0) parts.push(`[${rest} other arguments]`);
+  const out = [cmd, ...parts].join(' ');
+  return out.length > MAX_STATEMENT ? `${out.slice(0, MAX_STATEMENT - 1)}…` : out;
+}
+
+/**
+ * HTTP (incoming and outgoing), Express (route-named spans, `http.route` on the server span) and ioredis.
+ * Express middleware and router layers get no spans of their own: the gateway stack would add a dozen
+ * mostly anonymous spans to every request; their Redis calls still show, under the server span.
+ * ioredis spans need a parent: BullMQ's blocking polls and the metrics sampler run outside any request or
+ * job and would otherwise start a root trace every few seconds.
+ */
+export function createInstrumentations(): Instrumentation[] {
+  return [
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: isUntracedRequest,
+      requireParentforOutgoingSpans: true,
+    }),
+    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
+    new IORedisInstrumentation({
+      requireParentSpan: true,
+      dbStatementSerializer: (cmd, args) => redisStatement(cmd, args),
+    }),
+  ];
+}

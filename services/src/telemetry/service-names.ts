@@ -1,0 +1,15 @@
+/**
+ * The service name each role of `main.js` reports (OpenTelemetry `service.name` and the logs'
+ * `service.name`) unless `OTEL_SERVICE_NAME` says otherwise. No imports: the chart code reads it too.
+ */
+export const SERVICE_NAMES = {
+  api: 'pca-agent-api',
+  worker: 'pca-agent-worker',
+  dashboard: 'pca-agent-dashboard',
+  task: 'pca-agent-task',
+} as const;
+
+export type Role = keyof typeof SERVICE_NAMES;
+
+/** What a process that is none of the roles (a script, a fixture) reports. */
+export const FALLBACK_SERVICE_NAME = 'pca-agent';

@@ -1,0 +1,52 @@
+import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+
+/** Instrumentation scope of every span the application itself creates. */
+export const TRACER_NAME = 'pca-agent';
+
+/**
+ * Names of the domain spans, so the worker, the task runner and the tests agree. Attributes use the
+ * `pca.` namespace with bounded values (counts, formats, job names; never payloads or raw ids lists).
+ */
+export const DOMAIN_SPANS = {
+  /** attributes: pca.report.campaigns, pca.report.source ('inline' | 'stored') */
+  buildReport: 'report.build',
+  /** attributes: pca.upload.format, pca.upload.bytes, pca.upload.rows, pca.upload.errors */
+  parseUpload: 'upload.parse',
+  /** attributes: pca.report.campaigns, pca.render.bytes */
+  renderPdf: 'report.render_pdf',
+  renderXlsx: 'report.render_xlsx',
+  /** `task <job_name>`; attributes: pca.task.name and the task's own counts */
+  task: (jobName: string) => `task ${jobName}`,
+} as const;
+
+/** Marks a span failed: exception event with stack, ERROR status with the message. */
+export function recordSpanError(span: Pick<Span, 'recordException' | 'setStatus'>, err: unknown): void {
+  const error = err instanceof Error ? err : new Error(String(err));
+  span.recordException(error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+}
+
+/**
+ * Runs `fn` inside a new span that is active for everything `fn` awaits (Redis calls, nested
+ * `withSpan`s, log lines' trace ids). A throw or rejection records the exception, sets ERROR status and
+ * is rethrown unchanged; the span always ends. Costs next to nothing when telemetry is not started.
+ *
+ * @example
+ *   const report = await withSpan(DOMAIN_SPANS.buildReport, { 'pca.report.source': 'stored' }, async (span) => {
+ *     const r = await buildReport(input);
+ *     span.setAttribute('pca.report.campaigns', r.campaigns.length);
+ *     return r;
+ *   });
+ */
+export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T> | T): Promise<T> {
+  return trace.getTracer(TRACER_NAME).startActiveSpan(name, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (err) {
+      recordSpanError(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
