@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/env';
+import { shutdownTelemetry } from '../telemetry/sdk';
 import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis } from '../lib/redis';
 import { createApp, type ApiApp } from './app';
@@ -103,8 +104,9 @@ export async function runApi(): Promise<void> {
       process.exit(1);
     }, cfg.SHUTDOWN_TIMEOUT_MS).unref();
     running.shutdown({ delayMs: cfg.SHUTDOWN_DELAY_MS }).then(
-      () => {
+      async () => {
         logger.info('shutdown complete');
+        await shutdownTelemetry(2000);
         process.exit(0);
       },
       (err: unknown) => {

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config/env';
 import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis } from '../lib/redis';
 import { closeQueues, createQueues } from '../queues/queues';
+import { shutdownTelemetry } from '../telemetry/sdk';
 import { createDashboardApp } from './app';
 
 /** `main.js dashboard`: bull-board on DASHBOARD_PORT; refuses to start without credentials. */
@@ -38,5 +39,6 @@ export async function runDashboard(): Promise<number> {
   });
   await closeQueues(queues);
   await closeRedis(redis);
+  await shutdownTelemetry(2000);
   return 0;
 }

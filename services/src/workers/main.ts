@@ -8,6 +8,7 @@ import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis, pingRedis } from '../lib/redis';
 import { closeQueues, createQueues, type Queues } from '../queues/queues';
 import { queueTelemetry } from '../telemetry/bullmq';
+import { shutdownTelemetry } from '../telemetry/sdk';
 import { closeServer, startProbeServer } from './probe-server';
 import { createProcessorContext } from './processor-context';
 import { runJob } from './processors';
@@ -103,7 +104,7 @@ export async function runWorker(): Promise<number> {
   const signal = await signalled;
   logger.info({ signal }, 'signal received');
   const { timedOut } = await proc.close();
+  await shutdownTelemetry(2000);
   // Anything still holding the event loop (a forced-off job) must not keep the pod terminating.
-  setTimeout(() => process.exit(timedOut ? 1 : 0), 1000).unref();
-  return timedOut ? 1 : 0;
+  process.exit(timedOut ? 1 : 0);
 }

@@ -6,6 +6,7 @@ import { csvRows, detectDelimiter, xlsxRows } from '../uploads/readers';
 import { sniffCsv, sniffXlsx } from '../uploads/sniff';
 import { FatalUploadError } from '../uploads/upload-types';
 import { checkXlsxZip, verifyZipEntries } from '../uploads/zip-guard';
+import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
 import type { Processor } from './processor-context';
 
 const SNIFF_BYTES = 64 * 1024;
@@ -15,7 +16,14 @@ const SNIFF_BYTES = 64 * 1024;
  * XLSX central directory inspected, header mapped) before the first write, so a fatal problem writes
  * nothing and fails the job without retries. Row ids derive from the job id: a retry rewrites the same rows.
  */
-export const processBulkUpload: Processor<'process_bulk_upload'> = async (job, ctx) => {
+export const processBulkUpload: Processor<'process_bulk_upload'> = (job, ctx) =>
+  withSpan(DOMAIN_SPANS.parseUpload, { 'pca.upload.format': job.data.format, 'pca.upload.bytes': job.data.size }, async (span) => {
+    const summary = await importUpload(job, ctx);
+    span.setAttributes({ 'pca.upload.rows': summary.rows_total, 'pca.upload.errors': summary.errors_total });
+    return summary;
+  });
+
+const importUpload: Processor<'process_bulk_upload'> = async (job, ctx) => {
   const { upload_id: id, format, filename } = job.data;
   try {
     const size = await ctx.uploads.size(id);

@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
-import { PAYLOADS, type JobName, type ResultOf } from '../queues/contract';
+import { PAYLOADS, SCHEDULED_JOBS, type JobName, type ResultOf } from '../queues/contract';
+import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
 import { cleanupOldReports } from './cleanup-old-reports';
 import { generateCampaignReport } from './generate-campaign-report';
 import { generateExcelReport } from './generate-excel-report';
@@ -33,8 +34,9 @@ export async function runJob(job: JobLike, ctx: ProcessorContext): Promise<Resul
     const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
     throw new UnrecoverableError(`invalid payload for ${name}: ${detail}`);
   }
-  return processor(
-    { id: job.id, name: job.name, data: parsed.data as never, updateProgress: (p) => job.updateProgress(p) },
-    ctx,
-  );
+  const run = () =>
+    processor({ id: job.id, name: job.name, data: parsed.data as never, updateProgress: (p) => job.updateProgress(p) }, ctx);
+  // Scheduled tasks get a span of their own, so a CronJob's run reads the same in Jaeger queued or --inline.
+  if (name in SCHEDULED_JOBS) return withSpan(DOMAIN_SPANS.task(name), { 'pca.task.name': name }, run);
+  return run();
 }

@@ -3,13 +3,23 @@ import { buildReport, type ReportCampaign } from '../reports/report-builder';
 import type { CampaignReport } from '../reports/report-types';
 import type { ArtifactFormat } from '../storage/artifact-store';
 import { loadBenchmarks } from '../storage/json-records';
+import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
 import { reportIdFor, type JobLike, type ProcessorContext } from './processor-context';
 
 /**
  * Builds the report the three report jobs share: from inline rows, or from stored campaigns matching
  * the filters (streamed from the store in chunks). Progress goes to the job (0-80%; rendering is the rest).
  */
-export async function reportFor(job: JobLike<ReportInput>, ctx: ProcessorContext): Promise<CampaignReport> {
+export function reportFor(job: JobLike<ReportInput>, ctx: ProcessorContext): Promise<CampaignReport> {
+  const source = job.data.campaigns ? 'inline' : 'stored';
+  return withSpan(DOMAIN_SPANS.buildReport, { 'pca.report.source': source }, async (span) => {
+    const report = await buildFor(job, ctx);
+    span.setAttribute('pca.report.campaigns', report.campaigns.length);
+    return report;
+  });
+}
+
+async function buildFor(job: JobLike<ReportInput>, ctx: ProcessorContext): Promise<CampaignReport> {
   const input = job.data;
   const benchmarks = await loadBenchmarks(ctx.redis, ctx.cfg.REDIS_KEY_PREFIX);
   const now = ctx.now();
