@@ -1,0 +1,45 @@
+import { SERVICE_NAMES } from '../../services/src/telemetry/service-names';
+import type { AppConfig } from './app-config';
+import type { Json } from './helm/template';
+import type { BlockRef } from './helm/values-definition';
+import { APP_IMAGE, secureContainer, type ContainerProps } from './pod-spec';
+import type { Redis } from './redis';
+import type { ValueRefs } from './values';
+
+/** The image's entry point with the telemetry preload (WORKDIR /app). */
+export const APP_ENTRYPOINT = ['node', '--require', './dist/services/src/telemetry/instrumentation.js', 'dist/services/src/main.js'] as const;
+
+export { SERVICE_NAMES };
+
+/** What every app-image container needs, wired by reference. */
+export interface AppContext {
+  readonly values: ValueRefs;
+  readonly config: AppConfig;
+  readonly redis: Redis;
+}
+
+export interface AppContainerProps {
+  readonly name: string;
+  readonly role: keyof typeof SERVICE_NAMES;
+  /** Arguments after `main.js`, e.g. `['task', 'health_check']`. */
+  readonly args: readonly string[];
+  readonly resources: BlockRef;
+  readonly ports?: ContainerProps['ports'];
+  readonly probes?: ContainerProps['probes'];
+  readonly env?: readonly Json[];
+}
+
+/** A container of the app image: config from the ConfigMap, REDIS_URL from the Redis construct. */
+export function appContainer(ctx: AppContext, props: AppContainerProps): { [k: string]: Json } {
+  return secureContainer({
+    name: props.name,
+    image: APP_IMAGE,
+    imagePullPolicy: ctx.values.image.pullPolicy.text,
+    command: [...APP_ENTRYPOINT, ...props.args],
+    envFrom: ctx.config.envFrom(),
+    env: [{ name: 'OTEL_SERVICE_NAME', value: SERVICE_NAMES[props.role] }, ...ctx.redis.connectionEnv(), ...(props.env ?? [])],
+    resources: props.resources,
+    ...(props.ports ? { ports: props.ports } : {}),
+    ...(props.probes ? { probes: props.probes } : {}),
+  });
+}

@@ -1,0 +1,65 @@
+import { Construct } from 'constructs';
+import { SCHEDULED_JOBS, type ScheduledJobName } from '../../services/src/queues/contract';
+import { appContainer, type AppContext } from './app-container';
+import { HelmObject } from './helm/helm-object';
+import { labels, resourceName } from './names';
+import { ComponentServiceAccount, podMetadata, securePodSpec } from './pod-spec';
+import { CRON_VALUES_KEY } from './values';
+
+/** `health_check` → `health-check` (Kubernetes names allow no underscores). */
+export function cronJobSuffix(job: ScheduledJobName): string {
+  return job.replace(/_/g, '-');
+}
+
+/** One CronJob per scheduled job of the queue contract, each running the task entry point once. */
+export class CronJobs extends Construct {
+  readonly names: Record<ScheduledJobName, string>;
+
+  constructor(scope: Construct, id: string, ctx: AppContext) {
+    super(scope, id);
+    const v = ctx.values;
+    const tpl = 'cronjobs.yaml';
+    const sa = new ComponentServiceAccount(this, 'sa', { component: 'cronjob', suffix: 'cronjob', template: tpl });
+    const names = {} as Record<ScheduledJobName, string>;
+    for (const job of Object.keys(SCHEDULED_JOBS) as ScheduledJobName[]) {
+      const c = v.cronJobs[CRON_VALUES_KEY[job]];
+      const name = resourceName(cronJobSuffix(job));
+      names[job] = name;
+      const taskLabel = { 'pca-agent.io/task': job };
+      new HelmObject(this, job, {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name, labels: labels('cronjob', taskLabel) },
+        spec: {
+          schedule: c.schedule.value,
+          timeZone: c.timeZone.value,
+          suspend: c.suspend.value,
+          concurrencyPolicy: 'Forbid',
+          startingDeadlineSeconds: c.startingDeadlineSeconds.value,
+          successfulJobsHistoryLimit: c.successfulJobsHistoryLimit.value,
+          failedJobsHistoryLimit: c.failedJobsHistoryLimit.value,
+          jobTemplate: {
+            metadata: { labels: labels('cronjob', taskLabel) },
+            spec: {
+              backoffLimit: c.backoffLimit.value,
+              activeDeadlineSeconds: c.activeDeadlineSeconds.value,
+              ttlSecondsAfterFinished: c.ttlSecondsAfterFinished.value,
+              template: {
+                metadata: podMetadata('cronjob', undefined, { ...ctx.config.checksumAnnotation }, taskLabel),
+                spec: securePodSpec({
+                  serviceAccountName: sa.name,
+                  restartPolicy: 'Never',
+                  imagePullSecrets: v.imagePullSecrets,
+                  containers: [appContainer(ctx, { name: 'task', role: 'task', args: ['task', job], resources: v.cronJobs.resources })],
+                }),
+              },
+            },
+          },
+        },
+        template: tpl,
+        condition: c.enabled.expr,
+      });
+    }
+    this.names = names;
+  }
+}

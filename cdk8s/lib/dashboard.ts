@@ -1,0 +1,77 @@
+import { Construct } from 'constructs';
+import { APP_PORTS, generatedSecretValue } from './app-config';
+import { appContainer, type AppContext } from './app-container';
+import { HelmObject } from './helm/helm-object';
+import { metadata, nameOr, resourceName, selectorLabels } from './names';
+import { ComponentServiceAccount, componentService, httpProbes, podMetadata, securePodSpec } from './pod-spec';
+
+/** The BullMQ queue dashboard on 5555, behind basic auth whose credentials live in a Secret. */
+export class Dashboard extends Construct {
+  readonly name = resourceName('dashboard');
+  readonly serviceName = this.name;
+  readonly port = APP_PORTS.dashboard;
+  readonly enabled: string;
+  readonly secretName: string;
+
+  constructor(scope: Construct, id: string, ctx: AppContext) {
+    super(scope, id);
+    const v = ctx.values;
+    const d = v.dashboard;
+    const tpl = 'dashboard.yaml';
+    this.enabled = d.enabled.expr;
+    this.secretName = nameOr(d.existingSecret, 'dashboard');
+    new HelmObject(this, 'secret', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: metadata(resourceName('dashboard'), 'dashboard'),
+      type: 'Opaque',
+      data: {
+        DASHBOARD_USERNAME: `{{ ${d.username.expr} | b64enc }}`,
+        DASHBOARD_PASSWORD: generatedSecretValue('dashboard', 'DASHBOARD_PASSWORD', d.password.expr, 24),
+      },
+      template: 'dashboard-secret.yaml',
+      condition: `and ${this.enabled} (not ${d.existingSecret.expr})`,
+    });
+    const sa = new ComponentServiceAccount(this, 'sa', { component: 'dashboard', suffix: 'dashboard', template: tpl, condition: this.enabled });
+    componentService(this, 'service', {
+      name: this.serviceName,
+      component: 'dashboard',
+      ports: [{ name: 'http', port: APP_PORTS.dashboard, targetPort: 'http' }],
+      template: tpl,
+      condition: this.enabled,
+    });
+    const secretEnv = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: this.secretName, key } } });
+    new HelmObject(this, 'deployment', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: metadata(this.name, 'dashboard'),
+      spec: {
+        replicas: d.replicaCount.value,
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: selectorLabels('dashboard') },
+        template: {
+          metadata: podMetadata('dashboard', d.podAnnotations, { ...ctx.config.checksumAnnotation }),
+          spec: securePodSpec({
+            serviceAccountName: sa.name,
+            scheduling: d,
+            imagePullSecrets: v.imagePullSecrets,
+            containers: [
+              appContainer(ctx, {
+                name: 'dashboard',
+                role: 'dashboard',
+                args: ['dashboard'],
+                resources: d.resources,
+                ports: [{ name: 'http', containerPort: APP_PORTS.dashboard }],
+                // Unauthenticated health routes at the root, whatever DASHBOARD_BASE_PATH is.
+                probes: httpProbes('http', '/health', '/ready'),
+                env: [secretEnv('DASHBOARD_USERNAME'), secretEnv('DASHBOARD_PASSWORD')],
+              }),
+            ],
+          }),
+        },
+      },
+      template: tpl,
+      condition: this.enabled,
+    });
+  }
+}

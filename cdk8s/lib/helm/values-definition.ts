@@ -1,0 +1,171 @@
+import { stringify } from 'yaml';
+import { block, type Json } from './template';
+
+/**
+ * One typed values definition drives three outputs: `values.yaml` (every key documented in the line
+ * above it), `values.schema.json` (closed objects, types, ranges, patterns) and the typed references
+ * the constructs use (`values.api.replicaCount.value` → `{{ .Values.api.replicaCount }}`).
+ */
+export type JsonSchema = { [key: string]: Json | JsonSchema };
+
+interface NodeBase {
+  readonly description: string;
+}
+
+export interface LeafNode<T extends string | number | boolean> extends NodeBase {
+  readonly kind: 'leaf';
+  readonly type: 'string' | 'integer' | 'boolean';
+  readonly default: T;
+  readonly schema: JsonSchema;
+}
+
+/** A free-form value (resources, nodeSelector, a list of peers) passed through with `toYaml`. */
+export interface BlockNode extends NodeBase {
+  readonly kind: 'block';
+  readonly default: Json;
+  readonly schema: JsonSchema;
+}
+
+export interface GroupNode<P extends Record<string, ValueNode> = Record<string, ValueNode>> extends NodeBase {
+  readonly kind: 'group';
+  readonly props: P;
+  /** Extra schema keywords (if/then, not, ...) on this object. */
+  readonly schema?: JsonSchema;
+}
+
+export type ValueNode = LeafNode<string> | LeafNode<number> | LeafNode<boolean> | BlockNode | GroupNode<any>;
+
+export interface LeafOptions {
+  readonly enum?: readonly (string | number)[];
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly pattern?: string;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  /** Values rejected although the pattern allows them (Go's regexp has no lookahead). */
+  readonly notEnum?: readonly string[];
+}
+
+function leafSchema(type: string, opts: LeafOptions): JsonSchema {
+  const s: JsonSchema = { type };
+  if (opts.enum) s.enum = [...opts.enum];
+  if (opts.minimum !== undefined) s.minimum = opts.minimum;
+  if (opts.maximum !== undefined) s.maximum = opts.maximum;
+  if (opts.pattern !== undefined) s.pattern = opts.pattern;
+  if (opts.minLength !== undefined) s.minLength = opts.minLength;
+  if (opts.maxLength !== undefined) s.maxLength = opts.maxLength;
+  if (opts.notEnum) s.not = { enum: [...opts.notEnum] };
+  return s;
+}
+
+export const v = {
+  str(def: string, description: string, opts: LeafOptions = {}): LeafNode<string> {
+    return { kind: 'leaf', type: 'string', default: def, description, schema: leafSchema('string', opts) };
+  },
+  int(def: number, description: string, opts: LeafOptions = {}): LeafNode<number> {
+    return { kind: 'leaf', type: 'integer', default: def, description, schema: leafSchema('integer', opts) };
+  },
+  bool(def: boolean, description: string): LeafNode<boolean> {
+    return { kind: 'leaf', type: 'boolean', default: def, description, schema: { type: 'boolean' } };
+  },
+  block(def: Json, description: string, schema: JsonSchema): BlockNode {
+    return { kind: 'block', default: def, description, schema };
+  },
+  group<P extends Record<string, ValueNode>>(description: string, props: P, schema?: JsonSchema): GroupNode<P> {
+    return schema ? { kind: 'group', description, props, schema } : { kind: 'group', description, props };
+  },
+};
+
+/** A reference to one leaf: renders as a Helm expression where the constructs place it. */
+export class LeafRef {
+  constructor(
+    readonly path: string[],
+    readonly type: 'string' | 'integer' | 'boolean',
+  ) {}
+  /** `.Values.a.b`, for conditions and function arguments. */
+  get expr(): string {
+    return `.Values.${this.path.join('.')}`;
+  }
+  /** The value as YAML of its own type: strings quoted, numbers and booleans bare. */
+  get value(): string {
+    return this.type === 'string' ? `{{ ${this.expr} | quote }}` : `{{ ${this.expr} }}`;
+  }
+  /** Always a quoted string (env values, KEDA metadata, annotations). */
+  get str(): string {
+    return `{{ ${this.expr} | quote }}`;
+  }
+  /** Bare text, to be embedded inside a larger string. */
+  get text(): string {
+    return `{{ ${this.expr} }}`;
+  }
+}
+
+export class BlockRef {
+  constructor(readonly path: string[]) {}
+  get expr(): string {
+    return `.Values.${this.path.join('.')}`;
+  }
+  /** `key:` followed by `toYaml` of the value. */
+  get toYaml(): Json {
+    return block(`toYaml ${this.expr}`);
+  }
+}
+
+export type Refs<N> =
+  N extends GroupNode<infer P> ? { readonly [K in keyof P]: Refs<P[K]> } & { readonly $expr: string }
+  : N extends BlockNode ? BlockRef
+  : LeafRef;
+
+export function valueRefs<N extends GroupNode<any>>(root: N): Refs<N> {
+  const build = (node: ValueNode, path: string[]): unknown => {
+    if (node.kind === 'leaf') return new LeafRef(path, node.type);
+    if (node.kind === 'block') return new BlockRef(path);
+    const out: Record<string, unknown> = { $expr: path.length ? `.Values.${path.join('.')}` : '.Values' };
+    for (const [k, child] of Object.entries(node.props as Record<string, ValueNode>)) out[k] = build(child, [...path, k]);
+    return out;
+  };
+  return build(root, []) as Refs<N>;
+}
+
+export function defaults(node: ValueNode): Json {
+  if (node.kind !== 'group') return node.default;
+  const out: { [k: string]: Json } = {};
+  for (const [k, child] of Object.entries(node.props as Record<string, ValueNode>)) out[k] = defaults(child);
+  return out;
+}
+
+export function jsonSchema(node: ValueNode, root = true): JsonSchema {
+  if (node.kind === 'leaf' || node.kind === 'block') return { description: node.description, ...node.schema };
+  const properties: JsonSchema = {};
+  for (const [k, child] of Object.entries(node.props as Record<string, ValueNode>)) properties[k] = jsonSchema(child, false);
+  const s: JsonSchema = root ? { $schema: 'http://json-schema.org/draft-07/schema#' } : {};
+  return {
+    ...s,
+    description: node.description,
+    type: 'object',
+    additionalProperties: false,
+    properties,
+    ...(node.schema ?? {}),
+  };
+}
+
+/** values.yaml with the description of every key in a comment line above it. */
+export function valuesYaml(root: GroupNode<any>, header: string): string {
+  const lines: string[] = header.split('\n').map((l) => `# ${l}`.trimEnd());
+  const walk = (node: GroupNode<any>, indent: number) => {
+    const pad = ' '.repeat(indent);
+    for (const [k, child] of Object.entries(node.props as Record<string, ValueNode>)) {
+      if (indent === 0) lines.push('');
+      lines.push(`${pad}# ${child.description}`);
+      if (child.kind === 'group') {
+        lines.push(`${pad}${k}:`);
+        walk(child, indent + 2);
+      } else {
+        const text = stringify({ [k]: defaults(child) }, { lineWidth: 0, version: '1.1' }).trimEnd();
+        lines.push(...text.split('\n').map((l) => pad + l));
+      }
+    }
+  };
+  walk(root, 0);
+  return `${lines.join('\n')}\n`;
+}

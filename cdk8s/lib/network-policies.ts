@@ -1,0 +1,112 @@
+import { Construct } from 'constructs';
+import { APP_PORTS } from './app-config';
+import { HelmObject } from './helm/helm-object';
+import { splice, when, type Json } from './helm/template';
+import { JAEGER_UI_PORT } from './jaeger';
+import { metadata, resourceName, selectorLabels, type Component } from './names';
+import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from './otel-collector';
+import { REDIS_PORT, type Redis } from './redis';
+import type { ValueRefs } from './values';
+
+export interface NetworkPoliciesProps {
+  readonly values: ValueRefs;
+  readonly redis: Redis;
+}
+
+const tcp = (port: number | string) => ({ port, protocol: 'TCP' });
+const pods = (component: Component) => ({ podSelector: { matchLabels: selectorLabels(component) } });
+
+/**
+ * Deny everything for the release's pods, then allow exactly: clients → API/dashboard, scrapers →
+ * metrics, app pods → Redis and the Collector, KEDA → Redis, Collector → Jaeger (or the exporter), DNS.
+ */
+export class NetworkPolicies extends Construct {
+  constructor(scope: Construct, id: string, props: NetworkPoliciesProps) {
+    super(scope, id);
+    const v = props.values;
+    const np = v.networkPolicy;
+    const tpl = 'network-policies.yaml';
+    const enabled = np.enabled.expr;
+    const policy = (suffix: string, component: Component | null, spec: { ingress?: Json[]; egress?: Json[] }, condition = enabled) =>
+      new HelmObject(this, suffix, {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: metadata(resourceName(`${suffix}`), component ?? 'api'),
+        spec: {
+          podSelector: { matchLabels: component ? selectorLabels(component) : { ...splice('include "pca-agent.selectorLabels" .') } },
+          policyTypes: [...(spec.ingress ? ['Ingress'] : []), ...(spec.egress ? ['Egress'] : [])],
+          ...(spec.ingress ? { ingress: spec.ingress } : {}),
+          ...(spec.egress ? { egress: spec.egress } : {}),
+        },
+        template: tpl,
+        condition,
+      });
+    const clients = when(np.apiIngressFrom.expr, np.apiIngressFrom.toYaml);
+    const scrapers = when(np.metricsFrom.expr, np.metricsFrom.toYaml);
+    // The API serves /metrics on its client port: scrapers get their own rule only when restricted.
+    const apiScrapers = when(np.metricsFrom.expr, { from: np.metricsFrom.toYaml, ports: [tcp(APP_PORTS.api)] });
+    const dns: Json = { ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] };
+    const toRedis: Json = when(
+      props.redis.embedded,
+      { to: [pods('redis')], ports: [tcp(REDIS_PORT)] },
+      { ports: [tcp(np.externalRedisPort.value)] },
+    );
+    const toCollector: Json = when(v.otelCollector.enabled.expr, { to: [pods('otel-collector')], ports: [tcp(OTLP_HTTP_PORT)] });
+    const appEgress = [dns, toRedis, toCollector];
+
+    policy('deny-all', null, { ingress: [], egress: [] });
+    policy('api-netpol', 'api', {
+      ingress: [{ from: clients, ports: [tcp(APP_PORTS.api)] }, apiScrapers],
+      egress: appEgress,
+    });
+    policy('worker-netpol', 'worker', { ingress: [{ from: scrapers, ports: [tcp(APP_PORTS.worker)] }], egress: appEgress });
+    policy('dashboard-netpol', 'dashboard', { ingress: [{ from: clients, ports: [tcp(APP_PORTS.dashboard)] }], egress: appEgress }, `and ${enabled} ${v.dashboard.enabled.expr}`);
+    policy('cronjob-netpol', 'cronjob', { egress: appEgress });
+    policy('test-netpol', 'test', { egress: [dns, toRedis, toCollector, { to: [pods('api')], ports: [tcp(APP_PORTS.api)] }] });
+    const appClients = (['api', 'worker', 'dashboard', 'cronjob', 'test'] as const).map(pods);
+    policy(
+      'redis-netpol',
+      'redis',
+      {
+        ingress: [
+          { from: appClients, ports: [tcp(REDIS_PORT)] },
+          // KEDA's operator reads the queue lengths from its own namespace.
+          {
+            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': np.kedaNamespace.value } } }],
+            ports: [tcp(REDIS_PORT)],
+          },
+        ],
+        egress: [],
+      },
+      `and ${enabled} ${props.redis.embedded}`,
+    );
+    policy(
+      'otel-collector-netpol',
+      'otel-collector',
+      {
+        ingress: [{ from: appClients, ports: [tcp(OTLP_GRPC_PORT), tcp(OTLP_HTTP_PORT)] }],
+        egress: [
+          dns,
+          when(
+            v.otelCollector.exporter.endpoint.expr,
+            { ports: [tcp(np.exporterPort.value)] },
+            { to: [pods('jaeger')], ports: [tcp(OTLP_GRPC_PORT)] },
+          ),
+        ],
+      },
+      `and ${enabled} ${v.otelCollector.enabled.expr}`,
+    );
+    policy(
+      'jaeger-netpol',
+      'jaeger',
+      {
+        ingress: [
+          { from: [pods('otel-collector')], ports: [tcp(OTLP_GRPC_PORT), tcp(OTLP_HTTP_PORT)] },
+          { from: clients, ports: [tcp(JAEGER_UI_PORT)] },
+        ],
+        egress: [dns],
+      },
+      `and ${enabled} ${v.jaeger.enabled.expr}`,
+    );
+  }
+}

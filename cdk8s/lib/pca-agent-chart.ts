@@ -1,0 +1,48 @@
+import { Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { Api } from './api';
+import { AppConfig } from './app-config';
+import type { AppContext } from './app-container';
+import { CronJobs } from './cron-jobs';
+import { Dashboard } from './dashboard';
+import { HelmTest } from './helm-test';
+import { Jaeger } from './jaeger';
+import { NetworkPolicies } from './network-policies';
+import { notesTxt } from './notes';
+import { OtelCollector } from './otel-collector';
+import { ComponentServiceAccount } from './pod-spec';
+import { Redis } from './redis';
+import { ServiceMonitor } from './service-monitor';
+import { values } from './values';
+import { Worker } from './worker';
+
+/** The whole pca-agent deployment, every component wired to the others by reference. */
+export class PcaAgentChart extends Chart {
+  readonly notes: string;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id, { disableResourceNameHashes: true });
+    const redis = new Redis(this, 'redis', { values });
+    const jaeger = new Jaeger(this, 'jaeger', { values });
+    const collector = new OtelCollector(this, 'otel-collector', { values, jaegerOtlpAddress: jaeger.otlpGrpcAddress });
+    const config = new AppConfig(this, 'config', { values, otlpEndpoint: collector.otlpHttpEndpoint });
+    const ctx: AppContext = { values, config, redis };
+    const api = new Api(this, 'api', ctx);
+    const worker = new Worker(this, 'worker', ctx);
+    new CronJobs(this, 'cronjobs', ctx);
+    const dashboard = new Dashboard(this, 'dashboard', ctx);
+    new NetworkPolicies(this, 'network-policies', { values, redis });
+    new ServiceMonitor(this, 'service-monitor', { values });
+    const testSa = new ComponentServiceAccount(this, 'test-sa', { component: 'test', suffix: 'smoke-test', template: 'tests-smoke.yaml' });
+    new HelmTest(this, 'helm-test', { ...ctx, apiUrl: `http://${api.serviceName}:${api.servicePort}`, serviceAccountName: testSa.name });
+    this.notes = notesTxt({
+      api,
+      dashboard,
+      jaeger,
+      authSecretName: config.authSecretName,
+      redisEnabled: redis.embedded,
+      kedaOn: worker.kedaOn,
+      hpaOn: worker.hpaOn,
+    });
+  }
+}

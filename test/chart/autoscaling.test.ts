@@ -1,0 +1,87 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { bullPrefix } from '../../services/src/lib/keys';
+import { QUEUE_NAMES, QUEUES, waitListKey } from '../../services/src/queues/contract';
+import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
+import { find, render, type K8sObject } from './helm';
+
+const KEDA = ['--api-versions', 'keda.sh/v1alpha1/ScaledObject'];
+const kinds = (objects: K8sObject[]) => objects.filter((o) => o.metadata.name === 'rel-pca-agent-worker').map((o) => o.kind).sort();
+const triggers = (objects: K8sObject[]) => (find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any).spec.triggers as any[];
+
+describe('worker autoscaling follows the cluster capabilities', () => {
+  test('without KEDA: a CPU HPA (min at least 1) and no replicas in the Deployment', () => {
+    const objects = render(['--set', 'worker.autoscaling.minReplicaCount=0']);
+    expect(kinds(objects)).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'Service', 'ServiceAccount']);
+    const hpa = find(objects, 'HorizontalPodAutoscaler', 'rel-pca-agent-worker') as any;
+    expect(hpa.spec.minReplicas).toBe(1);
+    expect(hpa.spec.maxReplicas).toBe(10);
+    expect((find(objects, 'Deployment', 'rel-pca-agent-worker') as any).spec.replicas).toBeUndefined();
+    expect(objects.some((o) => o.apiVersion.startsWith('keda.sh/'))).toBe(false);
+  });
+
+  test('with --api-versions keda.sh/v1alpha1/ScaledObject: ScaledObject + TriggerAuthentication from the Redis secret, no HPA', () => {
+    const objects = render([...KEDA, '--set', 'worker.autoscaling.maxReplicaCount=7', '--set', 'worker.autoscaling.listLength=25', '--set', 'worker.autoscaling.activationListLength=2', '--set', 'worker.autoscaling.pollingInterval=5', '--set', 'worker.autoscaling.cooldownPeriod=60']);
+    expect(kinds(objects)).toEqual(['Deployment', 'ScaledObject', 'Service', 'ServiceAccount']);
+    const so = find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any;
+    expect(so.spec).toMatchObject({ scaleTargetRef: { name: 'rel-pca-agent-worker' }, minReplicaCount: 0, maxReplicaCount: 7, pollingInterval: 5, cooldownPeriod: 60 });
+    expect(triggers(objects).map((t) => t.name)).toEqual(QUEUE_NAMES.map((q) => `queue-${q}`));
+    for (const t of triggers(objects)) {
+      expect(t).toMatchObject({ type: 'redis', authenticationRef: { name: 'rel-pca-agent-worker-redis' } });
+      expect(t.metadata).toMatchObject({ address: 'rel-pca-agent-redis.pca.svc:6379', listLength: '25', activationListLength: '2' });
+    }
+    const ta = find(objects, 'TriggerAuthentication', 'rel-pca-agent-worker-redis') as any;
+    expect(ta.spec.secretTargetRef).toEqual([{ parameter: 'password', name: 'rel-pca-agent-redis', key: 'redis-password' }]);
+    expect(find(objects, 'Secret', 'rel-pca-agent-redis')).toBeDefined();
+  });
+
+  test('external Redis: KEDA reads address and password from the external Redis Secret', () => {
+    const objects = render([...KEDA, '--set', 'redis.enabled=false', '--set', 'externalRedis.url=redis://:pw123@cache.internal:6380/0']);
+    const ta = find(objects, 'TriggerAuthentication', 'rel-pca-agent-worker-redis') as any;
+    expect(ta.spec.secretTargetRef).toEqual([
+      { parameter: 'password', name: 'rel-pca-agent-external-redis', key: 'redis-password' },
+      { parameter: 'address', name: 'rel-pca-agent-external-redis', key: 'redis-address' },
+    ]);
+    const secret = find(objects, 'Secret', 'rel-pca-agent-external-redis') as any;
+    const decoded = Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    expect(decoded).toEqual({ 'redis-url': 'redis://:pw123@cache.internal:6380/0', 'redis-address': 'cache.internal:6380', 'redis-password': 'pw123' });
+    for (const t of triggers(objects)) expect(t.metadata.address).toBeUndefined();
+    expect(find(objects, 'StatefulSet', 'rel-pca-agent-redis')).toBeUndefined();
+  });
+
+  test('autoscaling disabled: fixed replicas, neither ScaledObject nor HPA', () => {
+    for (const extra of [[], KEDA]) {
+      const objects = render([...extra, '--set', 'worker.autoscaling.enabled=false', '--set', 'worker.replicaCount=3']);
+      expect(kinds(objects)).toEqual(['Deployment', 'Service', 'ServiceAccount']);
+      expect((find(objects, 'Deployment', 'rel-pca-agent-worker') as any).spec.replicas).toBe(3);
+    }
+  });
+});
+
+describe('KEDA list names are the keys BullMQ really uses (real Redis)', () => {
+  const prefix = testPrefix('chart-keda');
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const queues: Queue[] = [];
+
+  afterAll(async () => {
+    for (const q of queues) await q.close();
+    await deleteByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  test('one trigger per queue of the contract, each listName = waitListKey(bullPrefix(redisKeyPrefix), queue)', () => {
+    const names = triggers(render([...KEDA, '--set', `redisKeyPrefix=${prefix}`])).map((t) => t.metadata.listName);
+    expect(names).toEqual(QUEUE_NAMES.map((q) => waitListKey(bullPrefix(prefix), q)));
+  });
+
+  test('a job added with BullMQ lands in exactly the list the rendered ScaledObject watches', async () => {
+    const listNames = triggers(render([...KEDA, '--set', `redisKeyPrefix=${prefix}`])).map((t) => t.metadata.listName as string);
+    for (const [i, queueName] of QUEUE_NAMES.entries()) {
+      const q = new Queue(queueName, { connection: redis.duplicate(), prefix: bullPrefix(prefix) });
+      queues.push(q);
+      await q.add(QUEUES[queueName][0], {});
+      // After adding to queue i, queues 0..i hold one waiting job each and the rest none.
+      for (const [j, list] of listNames.entries()) expect({ list, llen: await redis.llen(list) }).toEqual({ list, llen: j <= i ? 1 : 0 });
+    }
+  });
+});

@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { find, render, scenarioRenders, type K8sObject } from './helm';
+import { kedaUnknownFields } from './keda-fields';
+
+function validate(objects: K8sObject[]): { kind: string; name: string; errors: string[] }[] {
+  const file = join(mkdtempSync(join(tmpdir(), 'pca-validate-')), 'objects.json');
+  writeFileSync(file, JSON.stringify(objects));
+  const r = spawnSync(process.execPath, [join(__dirname, 'validate-objects.mjs'), file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`validator crashed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { kind: string; name: string; errors: string[] }[];
+}
+
+/**
+ * API versions served by every Kubernetes release from the oldest (1.27) to the newest (1.35) the
+ * chart supports (all GA; none deprecated in that range), plus the CRDs it gates on capabilities.
+ */
+const SERVED_1_27_TO_1_35 = new Set([
+  'v1/ConfigMap', 'v1/Secret', 'v1/Service', 'v1/ServiceAccount', 'v1/Pod',
+  'apps/v1/Deployment', 'apps/v1/StatefulSet', 'batch/v1/CronJob',
+  'autoscaling/v2/HorizontalPodAutoscaler', 'policy/v1/PodDisruptionBudget',
+  'networking.k8s.io/v1/NetworkPolicy', 'networking.k8s.io/v1/Ingress',
+]);
+const GATED_CRDS = new Set(['keda.sh/v1alpha1/ScaledObject', 'keda.sh/v1alpha1/TriggerAuthentication', 'monitoring.coreos.com/v1/ServiceMonitor']);
+
+describe('every rendered object validated offline', () => {
+  const renders = scenarioRenders();
+
+  test.each(renders.map((r) => [r.name, r.objects] as const))(
+    'kubernetes-models / KEDA schema + unknown-field walk find no error: %s',
+    (_name, objects) => {
+      const checked = objects.filter((o) => o.apiVersion !== 'monitoring.coreos.com/v1');
+      const results = validate(checked);
+      expect(results).toHaveLength(checked.length);
+      const errors = results.filter((r) => r.errors.length);
+      const kedaErrors = objects.filter((o) => o.apiVersion.startsWith('keda.sh/')).flatMap((o) => kedaUnknownFields(o).map((e) => `${o.metadata.name}: ${e}`));
+      expect({ errors, kedaErrors }).toEqual({ errors: [], kedaErrors: [] });
+    },
+  );
+
+  test.each(renders.map((r) => [r.name, r.objects] as const))('only API versions served from Kubernetes 1.27 to 1.35 (or capability-gated CRDs): %s', (_name, objects) => {
+    for (const o of objects) {
+      const gvk = `${o.apiVersion}/${o.kind}`;
+      expect({ gvk, ok: SERVED_1_27_TO_1_35.has(gvk) || GATED_CRDS.has(gvk) }).toEqual({ gvk, ok: true });
+    }
+  });
+
+  test('the validators do catch mistakes (a misspelled field, a wrong type, an unknown KEDA field)', () => {
+    const objects = render(['--api-versions', 'keda.sh/v1alpha1/ScaledObject']);
+    const dep = structuredClone(find(objects, 'Deployment', 'rel-pca-agent-api')) as any;
+    dep.spec.replica = 2;
+    dep.spec.template.spec.containers[0].readinesProbe = dep.spec.template.spec.containers[0].readinessProbe;
+    const svc = structuredClone(find(objects, 'Service', 'rel-pca-agent-api')) as any;
+    svc.spec.ports[0].port = 'eighty';
+    const [d, s] = validate([dep, svc]);
+    expect(d?.errors.join('\n')).toMatch(/spec\.replica: unknown field/);
+    expect(d?.errors.join('\n')).toMatch(/readinesProbe: unknown field/);
+    expect(s?.errors.join('\n')).toMatch(/schema:/);
+    const so = structuredClone(find(objects, 'ScaledObject', 'rel-pca-agent-worker')) as any;
+    so.spec.triggers[0].metdata = so.spec.triggers[0].metadata;
+    so.spec.minReplicas = 1;
+    expect(kedaUnknownFields(so).sort()).toEqual(['ScaledObject.spec.minReplicas: unknown field', 'ScaledObject.spec.triggers[0].metdata: unknown field']);
+  });
+});
