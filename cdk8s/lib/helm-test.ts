@@ -4,10 +4,10 @@ import { HelmObject } from './helm/helm-object';
 import { labels, resourceName } from './names';
 import { securePodSpec } from './pod-spec';
 
-/** The `helm test` smoke: enqueue a health_check job and wait until a worker completed it (300 s covers a KEDA scale-from-zero). */
-export const SMOKE_ARGS = ['task', 'health_check', '--timeout', '300'] as const;
+/** The `helm test` smoke: API ready, a report submitted, a worker completes it (300 s covers a KEDA scale-from-zero). */
+export const SMOKE_ARGS = ['smoke', '--timeout', '300'] as const;
 
-/** `helm test`: a Pod of the app image that enqueues a real job and waits for a worker to complete it. */
+/** `helm test`: a Pod of the app image that checks the API, submits a job through it and waits for its result. */
 export class HelmTest extends Construct {
   constructor(scope: Construct, id: string, props: AppContext & { apiUrl: string; serviceAccountName: string }) {
     super(scope, id);
@@ -29,7 +29,7 @@ export class HelmTest extends Construct {
             role: 'task',
             args: SMOKE_ARGS,
             resources: props.values.cronJobs.resources,
-            env: [{ name: 'PCA_API_URL', value: props.apiUrl }],
+            env: [...props.config.authEnv(), { name: 'PCA_API_URL', value: props.apiUrl }],
           }),
         ],
       }),

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { bullPrefix } from '../../services/src/lib/keys';
-import { QUEUE_NAMES, waitListKey } from '../../services/src/queues/contract';
+import { QUEUE_NAMES, activeListKey, waitListKey } from '../../services/src/queues/contract';
 import { cpuMetric, serviceMonitorOn } from './api';
 import { APP_PORTS } from './app-config';
 import { appContainer, type AppContext } from './app-container';
@@ -106,16 +106,20 @@ export class Worker extends Construct {
         maxReplicaCount: as.maxReplicaCount.value,
         pollingInterval: as.pollingInterval.value,
         cooldownPeriod: as.cooldownPeriod.value,
-        triggers: QUEUE_NAMES.map((queue) => ({
+        // Per queue: waiting jobs drive the scale; running jobs keep at least one replica until they finish.
+        // List names are the exact keys BullMQ uses: same functions as the code, prefix from values.
+        triggers: QUEUE_NAMES.flatMap((queue) => [
+          { name: `queue-${queue}`, listName: waitListKey(bullPrefix(v.redisKeyPrefix.text), queue), activation: as.activationListLength.str },
+          { name: `queue-${queue}-active`, listName: activeListKey(bullPrefix(v.redisKeyPrefix.text), queue), activation: '0' },
+        ]).map((t) => ({
           type: 'redis',
-          name: `queue-${queue}`,
+          name: t.name,
           metadata: {
             address: when(redis.embedded, redis.kedaAddress),
             enableTLS: when(`not ${redis.embedded}`, v.externalRedis.tls.str),
-            // The exact key BullMQ keeps waiting jobs in: same functions as the code, prefix from values.
-            listName: waitListKey(bullPrefix(v.redisKeyPrefix.text), queue),
+            listName: t.listName,
             listLength: as.listLength.str,
-            activationListLength: as.activationListLength.str,
+            activationListLength: t.activation,
           },
           authenticationRef: { name: authName },
         })),

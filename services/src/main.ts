@@ -2,7 +2,7 @@
 import { ConfigError } from './config/env';
 
 // One entry point, one role per process: the container image runs any of them by command.
-const USAGE = 'usage: main.js api | worker | dashboard | task <job_name> [--inline] [--timeout <s>] | seed';
+const USAGE = 'usage: main.js api | worker | dashboard | task <job_name> [--inline] [--timeout <s>] | seed | smoke [--api-url <url>]';
 
 // require (not import()) keeps every role on the CommonJS loader that OpenTelemetry instruments.
 const load = <T>(path: string): T => require(path) as T;
@@ -18,6 +18,8 @@ async function main(argv: string[]): Promise<number | void> {
       return load<typeof import('./dashboard/main')>('./dashboard/main').runDashboard();
     case 'task':
       return load<typeof import('./task/main')>('./task/main').runTask(rest);
+    case 'smoke':
+      return load<typeof import('./smoke/main')>('./smoke/main').runSmoke(rest);
     case 'seed':
       return load<typeof import('./domain/seed-command')>('./domain/seed-command').runSeed(rest);
     default:

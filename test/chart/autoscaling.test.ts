@@ -1,13 +1,15 @@
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bullPrefix } from '../../services/src/lib/keys';
-import { QUEUE_NAMES, QUEUES, waitListKey } from '../../services/src/queues/contract';
+import { activeListKey, QUEUE_NAMES, QUEUES, waitListKey } from '../../services/src/queues/contract';
 import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
 import { find, render, type K8sObject } from './helm';
 
 const KEDA = ['--api-versions', 'keda.sh/v1alpha1/ScaledObject'];
 const kinds = (objects: K8sObject[]) => objects.filter((o) => o.metadata.name === 'rel-pca-agent-worker').map((o) => o.kind).sort();
-const triggers = (objects: K8sObject[]) => (find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any).spec.triggers as any[];
+const allTriggers = (objects: K8sObject[]) => (find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any).spec.triggers as any[];
+const triggers = (objects: K8sObject[]) => allTriggers(objects).filter((t) => !String(t.name).endsWith('-active'));
+const activeTriggers = (objects: K8sObject[]) => allTriggers(objects).filter((t) => String(t.name).endsWith('-active'));
 
 describe('worker autoscaling follows the cluster capabilities', () => {
   test('without KEDA: a CPU HPA (min at least 1) and no replicas in the Deployment', () => {
@@ -25,7 +27,8 @@ describe('worker autoscaling follows the cluster capabilities', () => {
     expect(kinds(objects)).toEqual(['Deployment', 'ScaledObject', 'Service', 'ServiceAccount']);
     const so = find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any;
     expect(so.spec).toMatchObject({ scaleTargetRef: { name: 'rel-pca-agent-worker' }, minReplicaCount: 0, maxReplicaCount: 7, pollingInterval: 5, cooldownPeriod: 60 });
-    expect(triggers(objects).map((t) => t.name)).toEqual(QUEUE_NAMES.map((q) => `queue-${q}`));
+    expect(allTriggers(objects).map((t) => t.name)).toEqual(QUEUE_NAMES.flatMap((q) => [`queue-${q}`, `queue-${q}-active`]));
+    for (const t of activeTriggers(objects)) expect(t.metadata).toMatchObject({ listLength: '25', activationListLength: '0' });
     for (const t of triggers(objects)) {
       expect(t).toMatchObject({ type: 'redis', authenticationRef: { name: 'rel-pca-agent-worker-redis' } });
       expect(t.metadata).toMatchObject({ address: 'rel-pca-agent-redis.pca.svc:6379', listLength: '25', activationListLength: '2' });
@@ -45,7 +48,7 @@ describe('worker autoscaling follows the cluster capabilities', () => {
     const secret = find(objects, 'Secret', 'rel-pca-agent-external-redis') as any;
     const decoded = Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
     expect(decoded).toEqual({ 'redis-url': 'redis://:pw123@cache.internal:6380/0', 'redis-address': 'cache.internal:6380', 'redis-password': 'pw123' });
-    for (const t of triggers(objects)) expect(t.metadata.address).toBeUndefined();
+    for (const t of allTriggers(objects)) expect(t.metadata.address).toBeUndefined();
     expect(find(objects, 'StatefulSet', 'rel-pca-agent-redis')).toBeUndefined();
   });
 
@@ -82,6 +85,28 @@ describe('KEDA list names are the keys BullMQ really uses (real Redis)', () => {
       await q.add(QUEUES[queueName][0], {});
       // After adding to queue i, queues 0..i hold one waiting job each and the rest none.
       for (const [j, list] of listNames.entries()) expect({ list, llen: await redis.llen(list) }).toEqual({ list, llen: j <= i ? 1 : 0 });
+    }
+  });
+
+  test('a running job sits in exactly the active list the rendered ScaledObject watches, so KEDA keeps a replica', async () => {
+    const objects = render([...KEDA, '--set', `redisKeyPrefix=${prefix}-active`]);
+    const lists = activeTriggers(objects).map((t) => t.metadata.listName as string);
+    expect(lists).toEqual(QUEUE_NAMES.map((q) => activeListKey(bullPrefix(`${prefix}-active`), q)));
+    const queueName = QUEUE_NAMES[0]!;
+    const connection = redis.duplicate();
+    const q = new Queue(queueName, { connection, prefix: bullPrefix(`${prefix}-active`) });
+    queues.push(q);
+    await q.add(QUEUES[queueName][0], {});
+    const worker = new Worker(queueName, null, { connection: redis.duplicate(), prefix: bullPrefix(`${prefix}-active`), autorun: false });
+    try {
+      const job = await worker.getNextJob('token-1');
+      expect(job).toBeDefined();
+      expect(await redis.llen(lists[0]!)).toBe(1);
+      await job!.moveToCompleted('done', 'token-1', false);
+      expect(await redis.llen(lists[0]!)).toBe(0);
+    } finally {
+      await worker.close();
+      await deleteByPrefix(redis, `${prefix}-active`);
     }
   });
 });

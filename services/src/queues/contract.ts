@@ -43,6 +43,14 @@ export function waitListKey(bullPrefix: string, queue: QueueName): string {
   return `${bullPrefix}:${queue}:wait`;
 }
 
+/**
+ * The Redis list of a queue's running jobs. KEDA watches it too, so a worker is not scaled to zero
+ * under a job that is still running (once `wait` is empty, the cooldown would otherwise remove it).
+ */
+export function activeListKey(bullPrefix: string, queue: QueueName): string {
+  return `${bullPrefix}:${queue}:active`;
+}
+
 const isoDate = z.iso.date('a date as YYYY-MM-DD');
 
 const reportInputShape = {

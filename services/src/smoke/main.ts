@@ -1,0 +1,93 @@
+import { loadConfig } from '../config/env';
+
+const USAGE = 'usage: smoke [--api-url <url>] [--timeout <seconds>]  (PCA_API_URL, API_KEYS from the environment)';
+
+interface SmokeArgs {
+  readonly apiUrl: string;
+  readonly timeoutSeconds: number;
+}
+
+function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): SmokeArgs | string {
+  let apiUrl = env.PCA_API_URL ?? 'http://127.0.0.1:8000';
+  let timeoutSeconds = 120;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = argv[i + 1];
+    if (a === '--api-url' && value) {
+      apiUrl = value;
+      i++;
+    } else if (a === '--timeout' && value && /^\d+$/.test(value) && Number(value) > 0) {
+      timeoutSeconds = Number(value);
+      i++;
+    } else {
+      return `unexpected argument ${JSON.stringify(a)}`;
+    }
+  }
+  try {
+    new URL(apiUrl);
+  } catch {
+    return `--api-url (or PCA_API_URL) is not a URL: ${JSON.stringify(apiUrl)}`;
+  }
+  return { apiUrl: apiUrl.replace(/\/$/, ''), timeoutSeconds };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `main.js smoke`: what `helm test` runs against an installed release. The API must be ready, accept a
+ * report request and a worker must complete it. Exit 0 when all of that happened, 1 otherwise, 2 on usage.
+ */
+export async function runSmoke(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, process.env);
+  if (typeof args === 'string') {
+    process.stderr.write(`smoke: ${args}; ${USAGE}\n`);
+    return 2;
+  }
+  const cfg = loadConfig();
+  const key = cfg.API_KEYS[0];
+  if (!key) {
+    process.stderr.write('smoke: API_KEYS is empty: the smoke test needs a key with write scope\n');
+    return 2;
+  }
+  const deadline = Date.now() + args.timeoutSeconds * 1000;
+  const headers = { 'x-api-key': key, 'content-type': 'application/json' };
+  const call = async (path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${args.apiUrl}${path}`, { ...init, headers, signal: AbortSignal.timeout(10_000) });
+    return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
+  };
+
+  let step = 'waiting for /ready';
+  try {
+    for (;;) {
+      const ready = await call('/ready').catch(() => ({ status: 0, body: null }));
+      if (ready.status === 200) break;
+      if (Date.now() > deadline) throw new Error(`API at ${args.apiUrl} not ready (last status ${ready.status})`);
+      await sleep(1000);
+    }
+    step = 'submitting a report';
+    const campaigns = [
+      { name: 'smoke search', channel: 'search', start_date: '2026-01-01', end_date: '2026-01-31', budget: 1000, spend: 500, impressions: 10000, clicks: 200, conversions: 10, revenue: 1500 },
+      { name: 'smoke social', channel: 'social', start_date: '2026-01-01', end_date: '2026-01-31', budget: 800, spend: 400, impressions: 20000, clicks: 100, conversions: 4, revenue: 600 },
+    ];
+    const submitted = await call('/api/v1/analyze-async', { method: 'POST', body: JSON.stringify({ campaigns }) });
+    const taskId = submitted.body?.task_id;
+    if (submitted.status !== 202 || typeof taskId !== 'string') {
+      throw new Error(`POST /api/v1/analyze-async answered ${submitted.status}: ${JSON.stringify(submitted.body)}`);
+    }
+    step = `waiting for task ${taskId}`;
+    for (;;) {
+      const task = await call(`/api/v1/tasks/${encodeURIComponent(taskId)}`);
+      const status = task.body?.status;
+      if (status === 'completed') {
+        process.stdout.write(`smoke: API ready, task ${taskId} completed by a worker\n`);
+        return 0;
+      }
+      if (status === 'failed') throw new Error(`task ${taskId} failed: ${JSON.stringify(task.body?.error)}`);
+      if (Date.now() > deadline) throw new Error(`task ${taskId} still ${String(status)} after ${args.timeoutSeconds}s`);
+      await sleep(1000);
+    }
+  } catch (err) {
+    process.stderr.write(`smoke failed while ${step}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
