@@ -1,0 +1,58 @@
+export interface BenchOptions {
+  readonly quick: boolean;
+  /** Rounds per figure; each figure is their median. */
+  readonly rounds: number;
+  /** Sections to run (all by default). */
+  readonly only: ReadonlySet<SectionName>;
+  readonly http: { readonly connections: readonly number[]; readonly durationS: number; readonly warmupS: number };
+  readonly worker: {
+    readonly jobs: number;
+    /** The tracing-off variant is diagnostic (no target): fewer jobs give the same steady-state rate. */
+    readonly untracedJobs: number;
+    readonly concurrency: number;
+    readonly latencySamples: number;
+  };
+  readonly upload: { readonly csvRows: number; readonly xlsxRows: number };
+  readonly reports: { readonly campaigns: number };
+}
+
+export const SECTIONS = ['gateway', 'worker', 'upload', 'reports', 'chart'] as const;
+export type SectionName = (typeof SECTIONS)[number];
+
+const USAGE = `usage: npm run bench [-- --quick] [--only ${SECTIONS.join(',')}]`;
+
+export class BenchUsageError extends Error {
+  constructor(message: string) {
+    super(`${message}\n${USAGE}`);
+    this.name = this.constructor.name;
+  }
+}
+
+/** Full run (about 4-5 minutes on 2 cores) or `--quick` (about 1 minute, smaller sizes). */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  let quick = false;
+  let only: SectionName[] = [...SECTIONS];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') quick = true;
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      const names = (v ?? '').split(',').filter(Boolean);
+      const bad = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+      if (names.length === 0 || bad.length) throw new BenchUsageError(`--only "${v ?? ''}": unknown section ${bad.join(', ') || '(none given)'}`);
+      only = names as SectionName[];
+    } else if (a === '--help' || a === '-h') throw new BenchUsageError('');
+    else throw new BenchUsageError(`unknown argument ${a}`);
+  }
+  return {
+    quick,
+    rounds: 3,
+    only: new Set(only),
+    http: quick ? { connections: [50, 200], durationS: 0.75, warmupS: 0.5 } : { connections: [50, 200], durationS: 2, warmupS: 0.5 },
+    worker: quick
+      ? { jobs: 3000, untracedJobs: 1000, concurrency: 4, latencySamples: 30 }
+      : { jobs: 20_000, untracedJobs: 4000, concurrency: 4, latencySamples: 100 },
+    upload: quick ? { csvRows: 10_000, xlsxRows: 2000 } : { csvRows: 100_000, xlsxRows: 20_000 },
+    reports: { campaigns: quick ? 250 : 1000 },
+  };
+}
