@@ -65,9 +65,12 @@ describe('KEDA list names are the keys BullMQ really uses (real Redis)', () => {
   const prefix = testPrefix('chart-keda');
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const queues: Queue[] = [];
+  // BullMQ does not close connections it is given.
+  const connections: Redis[] = [];
 
   afterAll(async () => {
     for (const q of queues) await q.close();
+    await Promise.all(connections.map((c) => c.quit()));
     await deleteByPrefix(redis, prefix);
     await redis.quit();
   });
@@ -80,7 +83,9 @@ describe('KEDA list names are the keys BullMQ really uses (real Redis)', () => {
   test('a job added with BullMQ lands in exactly the list the rendered ScaledObject watches', async () => {
     const listNames = triggers(render([...KEDA, '--set', `redisKeyPrefix=${prefix}`])).map((t) => t.metadata.listName as string);
     for (const [i, queueName] of QUEUE_NAMES.entries()) {
-      const q = new Queue(queueName, { connection: redis.duplicate(), prefix: bullPrefix(prefix) });
+      const connection = redis.duplicate();
+      connections.push(connection);
+      const q = new Queue(queueName, { connection, prefix: bullPrefix(prefix) });
       queues.push(q);
       await q.add(QUEUES[queueName][0], {});
       // After adding to queue i, queues 0..i hold one waiting job each and the rest none.
@@ -93,11 +98,11 @@ describe('KEDA list names are the keys BullMQ really uses (real Redis)', () => {
     const lists = activeTriggers(objects).map((t) => t.metadata.listName as string);
     expect(lists).toEqual(QUEUE_NAMES.map((q) => activeListKey(bullPrefix(`${prefix}-active`), q)));
     const queueName = QUEUE_NAMES[0]!;
-    const connection = redis.duplicate();
-    const q = new Queue(queueName, { connection, prefix: bullPrefix(`${prefix}-active`) });
-    queues.push(q);
+    const queueConnection = new Redis(REDIS_URL);
+    const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const q = new Queue(queueName, { connection: queueConnection, prefix: bullPrefix(`${prefix}-active`) });
     await q.add(QUEUES[queueName][0], {});
-    const worker = new Worker(queueName, null, { connection: redis.duplicate(), prefix: bullPrefix(`${prefix}-active`), autorun: false });
+    const worker = new Worker(queueName, null, { connection: workerConnection, prefix: bullPrefix(`${prefix}-active`), autorun: false });
     try {
       const job = await worker.getNextJob('token-1');
       expect(job).toBeDefined();
@@ -106,6 +111,8 @@ describe('KEDA list names are the keys BullMQ really uses (real Redis)', () => {
       expect(await redis.llen(lists[0]!)).toBe(0);
     } finally {
       await worker.close();
+      await q.close();
+      await Promise.all([queueConnection.quit(), workerConnection.quit()]);
       await deleteByPrefix(redis, `${prefix}-active`);
     }
   });
