@@ -56,21 +56,22 @@ export class NetworkPolicies extends Construct {
 
     policy('deny-all', null, { ingress: [], egress: [] });
     policy('api-netpol', 'api', {
-      ingress: [{ from: clients, ports: [tcp(APP_PORTS.api)] }, apiScrapers],
+      ingress: [{ from: clients, ports: [tcp(APP_PORTS.api)] }, apiScrapers, { from: [pods('test')], ports: [tcp(APP_PORTS.api)] }],
       egress: appEgress,
     });
     policy('worker-netpol', 'worker', { ingress: [{ from: scrapers, ports: [tcp(APP_PORTS.worker)] }], egress: appEgress });
     policy('dashboard-netpol', 'dashboard', { ingress: [{ from: clients, ports: [tcp(APP_PORTS.dashboard)] }], egress: appEgress }, `and ${enabled} ${v.dashboard.enabled.expr}`);
     policy('cronjob-netpol', 'cronjob', { egress: appEgress });
-    // The Helm test runs `task health_check`: it needs what a CronJob needs, not the API.
-    policy('test-netpol', 'test', { egress: appEgress });
-    const appClients = (['api', 'worker', 'dashboard', 'cronjob', 'test'] as const).map(pods);
+    // The Helm test (`main.js smoke`) talks to the API only, and sends its spans to the Collector.
+    policy('test-netpol', 'test', { egress: [dns, { to: [pods('api')], ports: [tcp(APP_PORTS.api)] }, toCollector] });
+    const redisClients = (['api', 'worker', 'dashboard', 'cronjob'] as const).map(pods);
+    const appClients = [...redisClients, pods('test')];
     policy(
       'redis-netpol',
       'redis',
       {
         ingress: [
-          { from: appClients, ports: [tcp(REDIS_PORT)] },
+          { from: redisClients, ports: [tcp(REDIS_PORT)] },
           // KEDA's operator reads the queue lengths from its own namespace.
           {
             from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': np.kedaNamespace.value } } }],

@@ -48,6 +48,14 @@ test('analyze-async: 202, then the completed result through the task API', async
   expect(Date.parse(task.finished_at)).toBeGreaterThanOrEqual(Date.parse(task.started_at));
 });
 
+test('analyze-async with no body at all reports over every stored campaign', async () => {
+  const res = await call('/api/v1/analyze-async', { method: 'POST' });
+  expect(res.status).toBe(202);
+  const task = await finished(((await res.json()) as { status_url: string }).status_url);
+  expect(task.status).toBe('completed');
+  expect(task.result.report.totals.campaigns).toBe(DATASET.length);
+});
+
 test('the task operations are in the OpenAPI document', async () => {
   const doc = (await (await fetch(`${api.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
   expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([

@@ -128,9 +128,11 @@ function neededInternal(objects: K8sObject[]): Set<string> {
   const need = new Set<string>();
   for (const app of ['api', 'worker', 'dashboard', 'cronjob', 'test']) {
     if (!present.has(app)) continue;
-    if (present.has('redis')) need.add(`${app} → redis:6379`);
+    // The helm test's smoke command goes through the API only.
+    if (present.has('redis') && app !== 'test') need.add(`${app} → redis:6379`);
     if (present.has('otel-collector')) need.add(`${app} → otel-collector:4318`);
   }
+  if (present.has('test') && present.has('api')) need.add('test → api:8000');
   if (present.has('otel-collector') && present.has('jaeger')) need.add('otel-collector → jaeger:4317');
   return need;
 }

@@ -68,7 +68,8 @@ export function createTasksRouter(opts: TasksRouterOptions): Router {
         'Queues generate_campaign_report. The body filters stored campaigns (campaign_ids, channel, start_date, end_date) or carries inline rows under campaigns; an empty body analyzes every stored campaign. Follow status_url for the result.',
       tags: TAGS,
       scope: 'write',
-      body: reportInputSchema,
+      // No body at all means the same as {}: a report over every stored campaign.
+      body: reportInputSchema.default({}),
       responses: { 202: { description: 'Queued', schema: taskAcceptedSchema, headers: { Location: 'the status URL' } } },
     },
     async ({ body }, _req, res) => {
