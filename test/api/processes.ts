@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 
-export { freePort } from '../helpers/processes';
+import { freePort } from '../helpers/processes';
+
+export { freePort };
 
 /** Polls `check` until it returns true or the timeout passes. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000, everyMs = 50): Promise<void> {
