@@ -48,11 +48,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     quick,
     rounds: 3,
     only: new Set(only),
-    http: quick ? { connections: [50, 200], durationS: 0.75, warmupS: 0.5 } : { connections: [50, 200], durationS: 2, warmupS: 0.5 },
+    http: quick ? { connections: [50], durationS: 0.75, warmupS: 0.5 } : { connections: [50, 200], durationS: 2, warmupS: 0.5 },
     worker: quick
-      ? { jobs: 3000, untracedJobs: 1000, concurrency: 4, latencySamples: 30 }
+      ? { jobs: 1500, untracedJobs: 500, concurrency: 4, latencySamples: 20 }
       : { jobs: 20_000, untracedJobs: 4000, concurrency: 4, latencySamples: 100 },
-    upload: quick ? { csvRows: 10_000, xlsxRows: 2000 } : { csvRows: 100_000, xlsxRows: 20_000 },
+    upload: quick ? { csvRows: 5000, xlsxRows: 1000 } : { csvRows: 100_000, xlsxRows: 20_000 },
     reports: { campaigns: quick ? 250 : 1000 },
   };
 }
