@@ -25,19 +25,19 @@ const env = () =>
   });
 
 test('SIGTERM mid-job: the active jobs finish before the worker exits 0; waiting jobs stay queued for the next worker', async () => {
-  // Two PDF reports of 3,000 inline rows each: long enough (seconds) to be caught mid-job.
+  // Two PDF reports of 10,000 inline rows each (the most a payload may carry): long enough to be caught mid-job.
   const heavy = await Promise.all(
-    [0, 1].map((n) => enqueue(fx.queues, 'generate_pdf_report', { campaigns: Array.from({ length: 3000 }, (_, k) => inlineRow(n * 10_000 + k)) })),
+    [0, 1].map((n) => enqueue(fx.queues, 'generate_pdf_report', { campaigns: Array.from({ length: 10_000 }, (_, k) => inlineRow(n * 10_000 + k)) })),
   );
   const first = await startWorkerProcess(env());
   workers.push(first);
   await waitFor('both heavy jobs active', async () => (await fx.queues.reports.getActiveCount()) === 2, 20_000, 10);
+  const signalAt = Date.now();
+  first.proc.signal('SIGTERM');
+  // Queued while the worker drains: it must not take them.
   const later = await Promise.all(
     Array.from({ length: 5 }, (_, n) => enqueue(fx.queues, 'generate_campaign_report', { campaigns: [inlineRow(n)] })),
   );
-
-  const signalAt = Date.now();
-  first.proc.signal('SIGTERM');
   const exit = await first.proc.exited;
   const exitAt = Date.now();
   expect(exit).toEqual({ code: 0, signal: null });
