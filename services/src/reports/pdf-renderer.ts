@@ -1,4 +1,4 @@
-import PDFDocument from 'pdfkit';
+import type PDFDocumentType from 'pdfkit';
 import { decimal, integer, METRIC_LABELS, money, percent, reportCurrency } from './format';
 import type { CampaignReport, ChannelLine } from './report-types';
 
@@ -19,6 +19,8 @@ export interface PdfOptions {
  */
 export function renderPdf(report: CampaignReport, opts: PdfOptions = {}): Promise<Buffer> {
   const title = opts.title ?? 'Campaign performance report';
+  // Loaded on first use (~15 MB): only processes that render PDFs pay for PDFKit.
+  const PDFDocument = require('pdfkit') as typeof PDFDocumentType;
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,

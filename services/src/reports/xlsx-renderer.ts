@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { METRIC_LABELS, reportCurrency } from './format';
 import type { CampaignLine, CampaignReport, ChannelLine } from './report-types';
 
@@ -73,7 +73,9 @@ function metricValues(l: CampaignLine | ChannelLine): (number | null)[] {
 
 /** Renders the report as an XLSX workbook: Summary, Campaigns, Channels and Benchmarks sheets. */
 export async function renderXlsx(report: CampaignReport): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+  // Loaded on first use (~37 MB): only processes that render or read workbooks pay for ExcelJS.
+  const excel = require('exceljs') as typeof ExcelJS;
+  const wb = new excel.Workbook();
   wb.creator = 'pca-agent';
   wb.created = new Date(report.generated_at);
   const cur = reportCurrency(report.currencies);

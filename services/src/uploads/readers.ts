@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { CellValue } from './columns';
 import { FatalUploadError } from './upload-types';
 
@@ -55,7 +55,9 @@ function cellValue(v: ExcelJS.CellValue): CellValue {
 
 /** Rows of the first worksheet, streamed with ExcelJS's WorkbookReader. */
 export async function* xlsxRows(input: Readable): AsyncGenerator<SourceRow> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+  // Loaded on first use: ExcelJS adds ~37 MB to a process, and most workers never read an XLSX.
+  const excel = require('exceljs') as typeof ExcelJS;
+  const reader = new excel.stream.xlsx.WorkbookReader(input, {
     worksheets: 'emit',
     sharedStrings: 'cache',
     styles: 'cache',
