@@ -1,12 +1,16 @@
 import { Construct } from 'constructs';
-import type { Config } from '../../services/src/config/env';
+import { envDefault, type Config } from '../../services/src/config/env';
 import { HelmObject } from './helm/helm-object';
 import { when, type Json } from './helm/template';
 import { metadata, nameOr, resourceName, resourceNameExpr } from './names';
 import type { ValueRefs } from './values';
 
-/** Ports the app image listens on (services/src/config/env.ts defaults; the chart sets them explicitly). */
-export const APP_PORTS = { api: 8000, worker: 9464, dashboard: 5555 } as const;
+/** Ports the app image listens on: the env schema's defaults (the chart also sets them explicitly). */
+export const APP_PORTS = {
+  api: envDefault('PORT'),
+  worker: envDefault('WORKER_HTTP_PORT'),
+  dashboard: envDefault('DASHBOARD_PORT'),
+} as const;
 
 /** Environment variable names the chart may set: the app's own schema plus the standard OTEL_* ones. */
 export type EnvName = keyof Config | `OTEL_${string}`;

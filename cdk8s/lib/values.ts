@@ -1,3 +1,4 @@
+import { envDefault, LOG_LEVELS } from '../../services/src/config/env';
 import { SCHEDULED_JOBS, type ScheduledJobName } from '../../services/src/queues/contract';
 import { v, valueRefs, type JsonSchema } from './helm/values-definition';
 
@@ -79,12 +80,12 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     type: 'array',
     items: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string' } } },
   }),
-  redisKeyPrefix: v.str('pca', 'prefix of every Redis key (BullMQ queues live under <prefix>:bull)', { pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
-  logLevel: v.str('info', 'log level of every service', { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+  redisKeyPrefix: v.str(envDefault('REDIS_KEY_PREFIX'), 'prefix of every Redis key (BullMQ queues live under <prefix>:bull)', { pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+  logLevel: v.str(envDefault('LOG_LEVEL'), 'log level of every service', { enum: [...LOG_LEVELS] }),
   rateLimit: v.group('API rate limiting', {
-    perMinute: v.int(100, 'requests per client per minute', { minimum: 1, maximum: 1000000 }),
+    perMinute: v.int(envDefault('RATE_LIMIT_PER_MINUTE'), 'requests per client per minute', { minimum: 1, maximum: 1000000 }),
   }),
-  trustProxyHops: v.int(0, 'reverse proxies in front of the API whose X-Forwarded-For is trusted (1 behind an ingress)', { minimum: 0, maximum: 10 }),
+  trustProxyHops: v.int(envDefault('TRUST_PROXY_HOPS'), 'reverse proxies in front of the API whose X-Forwarded-For is trusted (1 behind an ingress)', { minimum: 0, maximum: 10 }),
   auth: v.group('API authentication', {
     existingSecret: v.str('', 'Secret with keys API_KEYS and JWT_SECRET; when empty the chart creates one (values kept across upgrades)'),
     apiKeys: v.block([], 'API keys; when empty one random key is generated on first install', { type: 'array', items: { type: 'string', minLength: 16 } }),
@@ -94,11 +95,11 @@ export const valuesDefinition = v.group('pca-agent chart values', {
   api: v.group('HTTP API (port 8000)', {
     replicaCount: v.int(2, 'replicas when autoscaling is off', { minimum: 0, maximum: 100 }),
     resources: resources('100m', '128Mi', '1', '512Mi'),
-    shutdownDelayMs: v.int(5000, 'ms the API keeps serving after SIGTERM while endpoints drain (SHUTDOWN_DELAY_MS)', { minimum: 0, maximum: 120000 }),
-    shutdownTimeoutMs: v.int(20000, 'ms in-flight requests get to finish after the delay (SHUTDOWN_TIMEOUT_MS)', { minimum: 1000, maximum: 300000 }),
+    shutdownDelayMs: v.int(envDefault('SHUTDOWN_DELAY_MS'), 'ms the API keeps serving after SIGTERM while endpoints drain (SHUTDOWN_DELAY_MS)', { minimum: 0, maximum: 120000 }),
+    shutdownTimeoutMs: v.int(envDefault('SHUTDOWN_TIMEOUT_MS'), 'ms in-flight requests get to finish after the delay (SHUTDOWN_TIMEOUT_MS)', { minimum: 1000, maximum: 300000 }),
     service: v.group('API Service', {
       type: v.str('ClusterIP', 'Service type', { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] }),
-      port: v.int(8000, 'Service port', { minimum: 1, maximum: 65535 }),
+      port: v.int(envDefault('PORT'), 'Service port', { minimum: 1, maximum: 65535 }),
     }),
     autoscaling: v.group('CPU HorizontalPodAutoscaler for the API', {
       enabled: v.bool(false, 'scale the API on CPU'),
@@ -113,14 +114,14 @@ export const valuesDefinition = v.group('pca-agent chart values', {
   }),
   worker: v.group('BullMQ workers (HTTP /health /ready /metrics on port 9464)', {
     replicaCount: v.int(1, 'replicas when autoscaling is off', { minimum: 0, maximum: 100 }),
-    concurrency: v.int(4, 'jobs processed in parallel per worker pod', { minimum: 1, maximum: 256 }),
-    shutdownTimeoutMs: v.int(25000, 'ms running jobs get to finish after SIGTERM', { minimum: 1000, maximum: 600000 }),
+    concurrency: v.int(envDefault('WORKER_CONCURRENCY'), 'jobs processed in parallel per worker pod', { minimum: 1, maximum: 256 }),
+    shutdownTimeoutMs: v.int(envDefault('WORKER_SHUTDOWN_TIMEOUT_MS'), 'ms running jobs get to finish after SIGTERM', { minimum: 1000, maximum: 600000 }),
     resources: resources('100m', '192Mi', '1', '1Gi'),
     autoscaling: v.group('queue-depth autoscaling: KEDA ScaledObject when the cluster has KEDA, else a CPU HPA', {
       enabled: v.bool(true, 'autoscale the workers'),
       minReplicaCount: v.int(0, 'minimum replicas (0 allowed with KEDA; the CPU HPA uses at least 1)', { minimum: 0, maximum: 100 }),
       maxReplicaCount: v.int(10, 'maximum replicas', { minimum: 1, maximum: 100 }),
-      listLength: v.int(10, 'waiting jobs per replica (KEDA listLength)', { minimum: 1 }),
+      listLength: v.int(10, 'jobs per replica, per queue, waiting or running (KEDA listLength)', { minimum: 1 }),
       activationListLength: v.int(0, 'waiting jobs above which KEDA scales from zero', { minimum: 0 }),
       pollingInterval: v.int(15, 'seconds between KEDA queue checks', { minimum: 1 }),
       cooldownPeriod: v.int(300, 'seconds after the last active trigger before scaling to zero', { minimum: 0 }),

@@ -85,6 +85,13 @@ export const envSchema = z.object({
 
 export type Config = z.infer<typeof envSchema>;
 
+/** A variable's default as the schema resolves it; the chart's values take their defaults from here. */
+export function envDefault<K extends keyof Config>(name: K): Config[K] {
+  return envSchema.shape[name].parse(undefined) as Config[K];
+}
+
+export const LOG_LEVELS = envSchema.shape.LOG_LEVEL.unwrap().options;
+
 export class ConfigError extends Error {
   constructor(readonly issues: { variable: string; message: string }[]) {
     super(`invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`);

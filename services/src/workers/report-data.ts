@@ -4,6 +4,25 @@ import type { CampaignReport } from '../reports/report-types';
 import type { ArtifactFormat } from '../storage/artifact-store';
 import { loadBenchmarks } from '../storage/json-records';
 import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
+
+const RENDER_SPANS = { pdf: DOMAIN_SPANS.renderPdf, xlsx: DOMAIN_SPANS.renderXlsx } as const;
+
+/** The PDF and XLSX jobs: build the report, render it in its own span, store it as the job's artifact. */
+export async function renderedReport(
+  job: JobLike<ReportInput>,
+  ctx: ProcessorContext,
+  format: keyof typeof RENDER_SPANS,
+  render: (report: CampaignReport) => Promise<Buffer>,
+): Promise<ArtifactResult> {
+  const report = await reportFor(job, ctx);
+  await job.updateProgress(85);
+  const body = await withSpan(RENDER_SPANS[format], { 'pca.report.campaigns': report.campaigns.length }, async (span) => {
+    const rendered = await render(report);
+    span.setAttribute('pca.render.bytes', rendered.length);
+    return rendered;
+  });
+  return saveArtifact(job, ctx, format, body);
+}
 import { reportIdFor, type JobLike, type ProcessorContext } from './processor-context';
 
 /**

@@ -47,8 +47,10 @@ export type RouteLabeler = (req: Request, res: Response) => string;
 export function routeLabeler(fallback: (method: string, path: string) => string | undefined = () => undefined): RouteLabeler {
   return (req, res) => {
     if (typeof res.locals.route === 'string') return res.locals.route;
-    if (req.route && typeof req.route.path === 'string') return `${req.baseUrl}${req.route.path}`;
-    return fallback(req.method, req.path) ?? 'unmatched';
+    const label = req.route && typeof req.route.path === 'string' ? `${req.baseUrl}${req.route.path}` : (fallback(req.method, req.path) ?? 'unmatched');
+    // Metrics, stats and the access log all ask once the response is done: compute it once.
+    res.locals.route = label;
+    return label;
   };
 }
 
