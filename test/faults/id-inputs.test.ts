@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { enqueue } from '../../services/src/queues/queues';
 import { ArtifactStore } from '../../services/src/storage/artifact-store';
 import { testPrefix } from '../helpers/redis';
-import { RedisServer, startApiProcess, sleep, type ApiHandle } from '../helpers/processes';
+import { RedisServer, startApiProcess, waitFor, type ApiHandle } from '../helpers/processes';
 import { auth, queueFixture, roleEnv, WRITE_KEY, type QueueFixture } from './support';
 
 jest.setTimeout(60_000);
@@ -39,6 +39,16 @@ afterAll(async () => {
   await redis?.close();
 });
 
+/**
+ * Resolves once MONITOR has delivered everything Redis ran before this call: Redis reports commands to a
+ * monitor in execution order, so when a marker command sent now shows up, every earlier one has too.
+ */
+async function monitorCaughtUp(): Promise<void> {
+  const marker = `${mine.prefix}:monitor-mark:${process.hrtime.bigint()}`; // inside the prefix, as the checks below demand
+  await mine.redis.exists(marker);
+  await waitFor('MONITOR to deliver the marker command', () => commands.some((c) => c.includes(marker)), 10_000, 10);
+}
+
 /** A request with the path sent byte for byte (no client-side normalisation of dot segments). */
 function raw(path: string): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
@@ -73,7 +83,7 @@ test('traversal-like, injected and overlong ids in /tasks/{id} and /reports/{id}
     otherTask, // a real id, of the other tenant
     otherReport,
   ];
-  await sleep(200);
+  await monitorCaughtUp(); // the monitor is live before the first request
   commands.length = 0;
   const results: string[] = [];
   for (const base of ['/api/v1/tasks/', '/api/v1/reports/']) {
@@ -89,7 +99,7 @@ test('traversal-like, injected and overlong ids in /tasks/{id} and /reports/{id}
       expect([400, 404]).toContain(r.status);
     }
   }
-  await sleep(300); // let MONITOR deliver the last commands
+  await monitorCaughtUp();
   const flat = commands.map((c) => c.join(' '));
   expect(flat.length).toBeGreaterThan(0); // the monitor saw the API's lookups
   // Nothing of the other install was read, and no hostile text reached Redis.

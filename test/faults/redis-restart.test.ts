@@ -89,7 +89,7 @@ test('Redis crashes for 10 s under traffic: health stays up, fast 503s, ready ag
     }
   })();
 
-  await sleep(1000);
+  await waitFor('traffic before the crash', () => samples.length >= 5 * 12, 15_000, 50); // five rounds
   // On a fast machine the backlog may be gone already: top it up so jobs are surely waiting at the crash.
   if ((await fx.queues.reports.getWaitingCount()) < 10) jobs.push(...(await addJobs(30, jobs.length)));
   const waitingAtCrash = await fx.queues.reports.getWaitingCount();
@@ -105,7 +105,9 @@ test('Redis crashes for 10 s under traffic: health stays up, fast 503s, ready ag
   await waitFor('API (fail closed) ready', async () => samples.some((s) => s.target === 'closed' && s.path === '/ready' && s.at > up && s.status === 200), 5000, 20);
   await waitFor('worker ready', async () => samples.some((s) => s.target === 'worker' && s.path === '/ready' && s.at > up && s.status === 200), 5000, 20);
   const readyAgain = Math.max(...(['open', 'closed', 'worker'] as const).map((t) => samples.find((s) => s.target === t && s.path === '/ready' && s.at > up && s.status === 200)!.at)) - up;
-  await sleep(1000);
+  // Some rounds of traffic after every process is ready again, for the "after" checks below.
+  const afterReady = (s: Sample) => s.at > up + readyAgain + 500 && s.path.startsWith('/api/v1/campaigns');
+  await waitFor('traffic after recovery', () => samples.filter(afterReady).length >= 10, 15_000, 50);
   traffic = false;
   await loop;
 
@@ -137,7 +139,7 @@ test('Redis crashes for 10 s under traffic: health stays up, fast 503s, ready ag
   expect(docsClosed.every((s) => s.status === 503 && s.type.includes('application/problem+json') && s.ms < FAST_MS)).toBe(true);
 
   // After: data routes work again on both, every job queued before the outage completes, none failed.
-  const after = samples.filter((s) => s.at > up + readyAgain + 500 && s.path.startsWith('/api/v1/campaigns'));
+  const after = samples.filter(afterReady);
   expect(after.length).toBeGreaterThan(0);
   expect(after.every((s) => s.status === 200)).toBe(true);
   await waitFor('every job completed', async () => (await fx.queues.reports.getCompletedCount()) === jobs.length, 60_000, 200);

@@ -77,6 +77,16 @@ describe('GitHub workflows reference only what exists', () => {
     expect(text.indexOf('npm test')).toBeGreaterThan(text.indexOf('npm ci'));
   });
 
+  it('ci.yml installs the redis-server binary before the first test step (unit tests start private servers too)', () => {
+    const wf = workflows['ci.yml'] as Workflow;
+    const [job] = Object.values(wf.jobs);
+    const steps = job!.steps.map((st) => st.run ?? '');
+    const install = steps.findIndex((r) => /apt-get install[^\n]*\bredis-server\b/.test(r));
+    const firstTest = steps.findIndex((r) => /\bnpm (test|run test)/.test(r));
+    expect(install).toBeGreaterThanOrEqual(0);
+    expect(firstTest).toBeGreaterThan(install);
+  });
+
   it('e2e-kind.yml goes cluster → image → install → wait → helm test → smoke request → uninstall, in that order', () => {
     const text = runs(workflows['e2e-kind.yml'] as Workflow);
     const order = [
