@@ -9,7 +9,7 @@ import { valuesDefinition } from './lib/values';
 
 export const CHART_NAME = 'pca-agent';
 /** Oldest and newest Kubernetes minor versions the chart supports (Chart.yaml kubeVersion). */
-export const KUBE_VERSION_RANGE = { oldest: '1.27', newest: '1.35', constraint: '>=1.27.0-0 <1.36.0-0' } as const;
+export const KUBE_VERSION_RANGE = { oldest: '1.27', newest: '1.36', constraint: '>=1.27.0-0' } as const;
 
 function packageJson(): { version: string; description: string } {
   // dist/cdk8s/main.js and cdk8s/main.ts are both two levels below the repository root.

@@ -4,7 +4,7 @@ import { appContainer, type AppContext } from './app-container';
 import { HelmObject } from './helm/helm-object';
 import { when } from './helm/template';
 import { metadata, resourceName, resourceNameExpr, selectorLabels } from './names';
-import { ComponentServiceAccount, componentService, httpProbes, podMetadata, securePodSpec } from './pod-spec';
+import { componentService, httpProbes, podMetadata, securePodSpec } from './pod-spec';
 
 /**
  * The HTTP API: Deployment + Service on 8000, probes on /health and /ready, optional CPU HPA, a
@@ -21,11 +21,11 @@ export class Api extends Construct {
     const a = v.api;
     this.servicePort = a.service.port.text;
     const tpl = 'api.yaml';
-    const sa = new ComponentServiceAccount(this, 'sa', { component: 'api', suffix: 'api', template: tpl });
     componentService(this, 'service', {
       name: this.serviceName,
       component: 'api',
       type: a.service.type,
+      annotations: a.service.annotations,
       ports: [{ name: 'http', port: a.service.port.value, targetPort: 'http' }],
       template: tpl,
     });
@@ -39,16 +39,16 @@ export class Api extends Construct {
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         selector: { matchLabels: selectorLabels('api') },
         template: {
-          metadata: podMetadata('api', a.podAnnotations, {
-            ...ctx.config.checksumAnnotation,
-            'prometheus.io/scrape': when(`not ${serviceMonitorOn(v)}`, 'true'),
-            'prometheus.io/port': when(`not ${serviceMonitorOn(v)}`, String(APP_PORTS.api)),
-            'prometheus.io/path': when(`not ${serviceMonitorOn(v)}`, '/metrics'),
+          metadata: podMetadata('api', a, {
+            checksums: { ...ctx.config.checksums, ...ctx.config.authChecksums, ...ctx.redis.checksums },
+            unless: { condition: serviceMonitorOn(v), annotations: scrapeHints(APP_PORTS.api) },
           }),
           spec: securePodSpec({
-            serviceAccountName: sa.name,
+            serviceAccountName: ctx.serviceAccount.name,
+            automountServiceAccountToken: ctx.serviceAccount.automount,
             scheduling: a,
-            imagePullSecrets: v.imagePullSecrets,
+            spreadOverNodes: 'api',
+            extraVolumes: a.extraVolumes,
             // SIGTERM → the app keeps serving for SHUTDOWN_DELAY_MS (endpoints drain; no preStop sleep is
             // needed, and the image has no shell) → SHUTDOWN_TIMEOUT_MS for in-flight requests → +10s margin.
             terminationGracePeriodSeconds: `{{ add (div (add ${a.shutdownDelayMs.expr} ${a.shutdownTimeoutMs.expr}) 1000) 10 }}`,
@@ -61,6 +61,7 @@ export class Api extends Construct {
                 ports: [{ name: 'http', containerPort: APP_PORTS.api }],
                 probes: httpProbes('http', '/health', '/ready'),
                 env: ctx.config.authEnv(),
+                extras: a,
               }),
             ],
           }),
@@ -85,7 +86,7 @@ export class Api extends Construct {
       apiVersion: 'policy/v1',
       kind: 'PodDisruptionBudget',
       metadata: metadata(this.name, 'api'),
-      spec: { minAvailable: a.pdb.minAvailable.value, selector: { matchLabels: selectorLabels('api') } },
+      spec: { maxUnavailable: a.pdb.maxUnavailable.value, selector: { matchLabels: selectorLabels('api') } },
       template: tpl,
       condition: `or ${a.autoscaling.enabled.expr} (gt (int ${a.replicaCount.expr}) 1)`,
     });
@@ -93,7 +94,7 @@ export class Api extends Construct {
     new HelmObject(this, 'ingress', {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
-      metadata: { ...metadata(this.name, 'api'), annotations: ing.annotations.toYaml },
+      metadata: metadata(this.name, 'api', { annotations: ing.annotations }),
       spec: {
         ingressClassName: when(ing.className.expr, ing.className.value),
         tls: when(ing.tls.enabled.expr, [
@@ -118,6 +119,11 @@ export class Api extends Construct {
 
 export function cpuMetric(target: string) {
   return { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: target } } };
+}
+
+/** The prometheus.io/* annotations a plain Prometheus scrape config reads (used when no ServiceMonitor renders). */
+export function scrapeHints(port: number): Record<string, string> {
+  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' };
 }
 
 /** The ServiceMonitor is rendered (and scrape annotations dropped) only when enabled and the CRD exists. */

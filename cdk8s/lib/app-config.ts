@@ -1,9 +1,11 @@
 import { Construct } from 'constructs';
 import { envDefault, type Config } from '../../services/src/config/env';
+import { ENV as ENV_KEY, isEnvNode, type EnvName as AppEnvName, type EnvNode } from './env-values';
 import { HelmObject } from './helm/helm-object';
 import { when, type Json } from './helm/template';
+import type { GroupNode, ValueNode } from './helm/values-definition';
 import { metadata, nameOr, resourceName, resourceNameExpr } from './names';
-import type { ValueRefs } from './values';
+import { valuesDefinition, type ValueRefs } from './values';
 
 /** Ports the app image listens on: the env schema's defaults (the chart also sets them explicitly). */
 export const APP_PORTS = {
@@ -29,10 +31,10 @@ export class AppConfig extends Construct {
   static readonly TEMPLATE = 'app-config.yaml';
   readonly configMapName = resourceName('config');
   readonly authSecretName: string;
-  /** Pod annotation that rolls the pods when the ConfigMap changes. */
-  readonly checksumAnnotation = {
-    'checksum/config': `{{ include (print $.Template.BasePath "/${AppConfig.TEMPLATE}") . | sha256sum }}`,
-  };
+  /** Pod checksum annotations (key → template) that roll app pods when the ConfigMap changes. */
+  readonly checksums = { 'checksum/config': AppConfig.TEMPLATE };
+  /** …and when the generated API credentials change (pods that read the auth Secret). */
+  readonly authChecksums = { 'checksum/auth-secret': 'auth-secret.yaml' };
 
   constructor(scope: Construct, id: string, props: AppConfigProps) {
     super(scope, id);
@@ -40,22 +42,12 @@ export class AppConfig extends Construct {
     this.authSecretName = nameOr(v.auth.existingSecret, 'auth');
     const data: { [K in EnvName]?: Json } = {
       NODE_ENV: 'production',
-      LOG_LEVEL: v.logLevel.str,
-      REDIS_KEY_PREFIX: v.redisKeyPrefix.str,
       PORT: String(APP_PORTS.api),
       WORKER_HTTP_PORT: String(APP_PORTS.worker),
       DASHBOARD_PORT: String(APP_PORTS.dashboard),
-      DASHBOARD_BASE_PATH: v.dashboard.basePath.str,
-      DASHBOARD_READ_ONLY: v.dashboard.readOnly.str,
-      RATE_LIMIT_PER_MINUTE: v.rateLimit.perMinute.str,
       TRUST_PROXY_HOPS: v.trustProxyHops.str,
-      SHUTDOWN_DELAY_MS: v.api.shutdownDelayMs.str,
-      SHUTDOWN_TIMEOUT_MS: v.api.shutdownTimeoutMs.str,
-      WORKER_CONCURRENCY: v.worker.concurrency.str,
-      WORKER_SHUTDOWN_TIMEOUT_MS: v.worker.shutdownTimeoutMs.str,
       SCHEDULER_ENABLED: 'false',
-      JWT_ISSUER: when(v.auth.jwtIssuer.expr, v.auth.jwtIssuer.str),
-      JWT_AUDIENCE: when(v.auth.jwtAudience.expr, v.auth.jwtAudience.str),
+      ...envValuesData(),
       OTEL_EXPORTER_OTLP_ENDPOINT: when(v.otelCollector.enabled.expr, props.otlpEndpoint),
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_SDK_DISABLED: when(`not ${v.otelCollector.enabled.expr}`, 'true'),
@@ -77,6 +69,7 @@ export class AppConfig extends Construct {
       type: 'Opaque',
       data: {
         API_KEYS: generatedSecretValue('auth', 'API_KEYS', `(join "," ${v.auth.apiKeys.expr})`, 40),
+        API_KEYS_READ_ONLY: `{{ join "," ${v.auth.readOnlyApiKeys.expr} | b64enc | quote }}`,
         JWT_SECRET: generatedSecretValue('auth', 'JWT_SECRET', '""', 48),
       },
       template: 'auth-secret.yaml',
@@ -88,6 +81,7 @@ export class AppConfig extends Construct {
   authEnv(): Json[] {
     return [
       { name: 'API_KEYS', valueFrom: { secretKeyRef: { name: this.authSecretName, key: 'API_KEYS' } } },
+      { name: 'API_KEYS_READ_ONLY', valueFrom: { secretKeyRef: { name: this.authSecretName, key: 'API_KEYS_READ_ONLY', optional: true } } },
       { name: 'JWT_SECRET', valueFrom: { secretKeyRef: { name: this.authSecretName, key: 'JWT_SECRET', optional: true } } },
     ];
   }
@@ -100,4 +94,31 @@ export class AppConfig extends Construct {
 /** base64 value of a Secret key: given value, else kept from the live Secret (lookup), else random. */
 export function generatedSecretValue(secretSuffix: string, key: string, givenExpr: string, length: number): string {
   return `{{ include "pca-agent.secretValue" (dict "context" . "name" ${resourceNameExpr(secretSuffix)} "key" "${key}" "value" ${givenExpr} "length" ${length}) }}`;
+}
+
+/** Every `fromEnv` leaf of the values definition with its path (`['api', 'bodyLimitBytes']`). */
+export function envValueNodes(root: GroupNode<any> = valuesDefinition): { name: AppEnvName; path: string[]; node: EnvNode }[] {
+  const out: { name: AppEnvName; path: string[]; node: EnvNode }[] = [];
+  const walk = (node: ValueNode, path: string[]) => {
+    if (isEnvNode(node)) out.push({ name: node[ENV_KEY], path, node });
+    else if (node.kind === 'group') for (const [k, child] of Object.entries(node.props as Record<string, ValueNode>)) walk(child, [...path, k]);
+  };
+  walk(root, []);
+  return out;
+}
+
+/**
+ * ConfigMap entries of the variables values can set, generated from the env schema: an optional variable
+ * left empty (or null) is not rendered, so the app's own default or "unset" applies.
+ */
+function envValuesData(): { [name: string]: Json } {
+  const data: { [name: string]: Json } = {};
+  for (const { name, path, node } of envValueNodes()) {
+    const expr = `.Values.${path.join('.')}`;
+    if (node.kind === 'block') data[name] = `{{ join "," ${expr} | quote }}`;
+    else if (node.default === null) data[name] = when(`not (kindIs "invalid" ${expr})`, `{{ ${expr} | quote }}`);
+    else if (node.type === 'string' && node.default === '') data[name] = when(expr, `{{ ${expr} | quote }}`);
+    else data[name] = `{{ ${expr} | quote }}`;
+  }
+  return data;
 }

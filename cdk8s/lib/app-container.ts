@@ -1,9 +1,10 @@
 import { SERVICE_NAMES } from '../../services/src/telemetry/service-names';
 import type { AppConfig } from './app-config';
-import type { Json } from './helm/template';
+import { splice, type Json } from './helm/template';
 import type { BlockRef } from './helm/values-definition';
-import { APP_IMAGE, secureContainer, type ContainerProps } from './pod-spec';
+import { APP_IMAGE, secureContainer, type ContainerProps, type Extras } from './pod-spec';
 import type { Redis } from './redis';
+import type { AppServiceAccount } from './service-account';
 import type { ValueRefs } from './values';
 
 /** The image's entry point with the telemetry preload (WORKDIR /app). */
@@ -16,6 +17,7 @@ export interface AppContext {
   readonly values: ValueRefs;
   readonly config: AppConfig;
   readonly redis: Redis;
+  readonly serviceAccount: AppServiceAccount;
 }
 
 export interface AppContainerProps {
@@ -27,6 +29,8 @@ export interface AppContainerProps {
   readonly ports?: ContainerProps['ports'];
   readonly probes?: ContainerProps['probes'];
   readonly env?: readonly Json[];
+  /** The component's extraEnv / extraEnvFrom / extraVolumeMounts values. */
+  readonly extras?: Extras;
 }
 
 /** A container of the app image: config from the ConfigMap, REDIS_URL from the Redis construct. */
@@ -36,8 +40,15 @@ export function appContainer(ctx: AppContext, props: AppContainerProps): { [k: s
     image: APP_IMAGE,
     imagePullPolicy: ctx.values.image.pullPolicy.text,
     command: [...APP_ENTRYPOINT, ...props.args],
-    envFrom: ctx.config.envFrom(),
-    env: [{ name: 'OTEL_SERVICE_NAME', value: SERVICE_NAMES[props.role] }, ...ctx.redis.connectionEnv(), ...(props.env ?? [])],
+    envFrom: [...ctx.config.envFrom(), ...(props.extras ? [{ ...splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraEnvFrom.expr}`) }] : [])],
+    // extraEnv last: a later entry of the same name wins, and may use $(VAR) of the chart's entries.
+    env: [
+      { name: 'OTEL_SERVICE_NAME', value: SERVICE_NAMES[props.role] },
+      ...ctx.redis.connectionEnv(),
+      ...(props.env ?? []),
+      ...(props.extras ? [{ ...splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraEnv.expr}`) }] : []),
+    ],
+    ...(props.extras ? { volumeMounts: [{ ...splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraVolumeMounts.expr}`) }] } : {}),
     resources: props.resources,
     ...(props.ports ? { ports: props.ports } : {}),
     ...(props.probes ? { probes: props.probes } : {}),

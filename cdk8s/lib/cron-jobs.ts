@@ -3,13 +3,24 @@ import { SCHEDULED_JOBS, type ScheduledJobName } from '../../services/src/queues
 import { appContainer, type AppContext } from './app-container';
 import { HelmObject } from './helm/helm-object';
 import { labels, resourceName } from './names';
-import { ComponentServiceAccount, podMetadata, securePodSpec } from './pod-spec';
+import { podMetadata, securePodSpec } from './pod-spec';
 import { CRON_VALUES_KEY } from './values';
 
 /** `health_check` → `health-check` (Kubernetes names allow no underscores). */
 export function cronJobSuffix(job: ScheduledJobName): string {
   return job.replace(/_/g, '-');
 }
+
+/**
+ * Extra `task` arguments per job. `health_check` runs inside the CronJob pod (`--inline`): a check that
+ * needed a worker would keep KEDA from ever scaling the workers to zero, and would report the very
+ * backlog it is stuck in.
+ */
+export const SCHEDULED_TASK_ARGS: Record<ScheduledJobName, readonly string[]> = {
+  cleanup_old_reports: [],
+  refresh_benchmarks: [],
+  health_check: ['--inline'],
+};
 
 /** One CronJob per scheduled job of the queue contract, each running the task entry point once. */
 export class CronJobs extends Construct {
@@ -19,7 +30,6 @@ export class CronJobs extends Construct {
     super(scope, id);
     const v = ctx.values;
     const tpl = 'cronjobs.yaml';
-    const sa = new ComponentServiceAccount(this, 'sa', { component: 'cronjob', suffix: 'cronjob', template: tpl });
     const names = {} as Record<ScheduledJobName, string>;
     for (const job of Object.keys(SCHEDULED_JOBS) as ScheduledJobName[]) {
       const c = v.cronJobs[CRON_VALUES_KEY[job]];
@@ -45,12 +55,16 @@ export class CronJobs extends Construct {
               activeDeadlineSeconds: c.activeDeadlineSeconds.value,
               ttlSecondsAfterFinished: c.ttlSecondsAfterFinished.value,
               template: {
-                metadata: podMetadata('cronjob', undefined, { ...ctx.config.checksumAnnotation }, taskLabel),
+                metadata: podMetadata('cronjob', v.cronJobs, { checksums: { ...ctx.config.checksums, ...ctx.redis.checksums } }, taskLabel),
                 spec: securePodSpec({
-                  serviceAccountName: sa.name,
+                  serviceAccountName: ctx.serviceAccount.name,
+                  automountServiceAccountToken: ctx.serviceAccount.automount,
                   restartPolicy: 'Never',
-                  imagePullSecrets: v.imagePullSecrets,
-                  containers: [appContainer(ctx, { name: 'task', role: 'task', args: ['task', job], resources: v.cronJobs.resources })],
+                  scheduling: v.cronJobs,
+                  extraVolumes: v.cronJobs.extraVolumes,
+                  containers: [
+                    appContainer(ctx, { name: 'task', role: 'task', args: ['task', job, ...SCHEDULED_TASK_ARGS[job]], resources: v.cronJobs.resources, extras: v.cronJobs }),
+                  ],
                 }),
               },
             },

@@ -3,7 +3,7 @@ import { APP_PORTS, generatedSecretValue } from './app-config';
 import { appContainer, type AppContext } from './app-container';
 import { HelmObject } from './helm/helm-object';
 import { metadata, nameOr, resourceName, selectorLabels } from './names';
-import { ComponentServiceAccount, componentService, httpProbes, podMetadata, securePodSpec } from './pod-spec';
+import { componentService, httpProbes, podMetadata, securePodSpec } from './pod-spec';
 
 /** The BullMQ queue dashboard on 5555, behind basic auth whose credentials live in a Secret. */
 export class Dashboard extends Construct {
@@ -32,10 +32,10 @@ export class Dashboard extends Construct {
       template: 'dashboard-secret.yaml',
       condition: `and ${this.enabled} (not ${d.existingSecret.expr})`,
     });
-    const sa = new ComponentServiceAccount(this, 'sa', { component: 'dashboard', suffix: 'dashboard', template: tpl, condition: this.enabled });
     componentService(this, 'service', {
       name: this.serviceName,
       component: 'dashboard',
+      annotations: d.service.annotations,
       ports: [{ name: 'http', port: APP_PORTS.dashboard, targetPort: 'http' }],
       template: tpl,
       condition: this.enabled,
@@ -50,11 +50,14 @@ export class Dashboard extends Construct {
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorLabels('dashboard') },
         template: {
-          metadata: podMetadata('dashboard', d.podAnnotations, { ...ctx.config.checksumAnnotation }),
+          metadata: podMetadata('dashboard', d, {
+            checksums: { ...ctx.config.checksums, 'checksum/dashboard-secret': 'dashboard-secret.yaml', ...ctx.redis.checksums },
+          }),
           spec: securePodSpec({
-            serviceAccountName: sa.name,
+            serviceAccountName: ctx.serviceAccount.name,
+            automountServiceAccountToken: ctx.serviceAccount.automount,
             scheduling: d,
-            imagePullSecrets: v.imagePullSecrets,
+            extraVolumes: d.extraVolumes,
             containers: [
               appContainer(ctx, {
                 name: 'dashboard',
@@ -65,6 +68,7 @@ export class Dashboard extends Construct {
                 // Unauthenticated health routes at the root, whatever DASHBOARD_BASE_PATH is.
                 probes: httpProbes('http', '/health', '/ready'),
                 env: [secretEnv('DASHBOARD_USERNAME'), secretEnv('DASHBOARD_PASSWORD')],
+                extras: d,
               }),
             ],
           }),

@@ -3,7 +3,7 @@ import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from './otel-collector';
 import { HelmObject } from './helm/helm-object';
 import { emitYaml } from './helm/template';
 import { metadata, resourceName, selectorLabels } from './names';
-import { APP_UID, ComponentServiceAccount, componentService, httpProbe, podMetadata, securePodSpec, secureContainer } from './pod-spec';
+import { APP_UID, ComponentServiceAccount, componentService, httpProbe, imageOf, podMetadata, securePodSpec, secureContainer } from './pod-spec';
 import type { ValueRefs } from './values';
 
 export const JAEGER_UI_PORT = 16686;
@@ -73,18 +73,15 @@ export class Jaeger extends Construct {
         strategy: { type: 'Recreate' },
         selector: { matchLabels: selectorLabels('jaeger') },
         template: {
-          metadata: podMetadata('jaeger', j.podAnnotations, {
-            'checksum/config': `{{ include (print $.Template.BasePath "/${configTpl}") . | sha256sum }}`,
-          }),
+          metadata: podMetadata('jaeger', j, { checksums: { 'checksum/config': configTpl } }),
           spec: securePodSpec({
             serviceAccountName: sa.name,
             scheduling: j,
-            imagePullSecrets: v.imagePullSecrets,
             containers: [
               secureContainer({
                 name: 'jaeger',
-                image: `${j.image.repository.text}:${j.image.tag.text}`,
-                imagePullPolicy: v.image.pullPolicy.text,
+                image: imageOf(j.image),
+                imagePullPolicy: j.image.pullPolicy.text,
                 runAsUser: APP_UID,
                 args: ['--config=/conf/config.yaml'],
                 ports: [

@@ -1,7 +1,7 @@
-import { include, splice, type Json } from './helm/template';
-import type { LeafRef } from './helm/values-definition';
+import { include, splice, when, type Json } from './helm/template';
+import { BlockRef, type LeafRef } from './helm/values-definition';
 
-export type Component = 'api' | 'worker' | 'dashboard' | 'redis' | 'otel-collector' | 'jaeger' | 'cronjob' | 'test';
+export type Component = 'app' | 'api' | 'worker' | 'dashboard' | 'redis' | 'otel-collector' | 'jaeger' | 'cronjob' | 'test';
 
 /** `<fullname>-<suffix>` as a template string (names always derive from the release). */
 export function resourceName(suffix: string): string {
@@ -28,9 +28,45 @@ export function selectorLabels(component: Component, extra: Record<string, strin
   return { ...splice('include "pca-agent.selectorLabels" .'), 'app.kubernetes.io/component': component, ...extra };
 }
 
-export function metadata(name: string, component: Component, extra: { [k: string]: Json } = {}) {
-  return { name, labels: labels(component), ...extra };
+/** Label keys the chart owns on every object; a user's podLabels cannot replace them. */
+export const STANDARD_LABEL_KEYS = [
+  'app.kubernetes.io/name',
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/component',
+  'app.kubernetes.io/version',
+  'app.kubernetes.io/managed-by',
+  'app.kubernetes.io/part-of',
+  'helm.sh/chart',
+] as const;
+
+/**
+ * Object metadata: name, standard labels, commonAnnotations plus the object's own annotations
+ * (a values block such as `ingress.annotations`, or fixed keys).
+ */
+export function metadata(
+  name: string,
+  component: Component,
+  extra: { annotations?: BlockRef | { [k: string]: Json }; labels?: Record<string, string> } = {},
+) {
+  const own = extra.annotations;
+  const annotations: { [k: string]: Json } =
+    own instanceof BlockRef
+      ? { ...splice(`include "pca-agent.toYamlIfAny" (merge (dict) ${own.expr} (.Values.commonAnnotations | default dict))`) }
+      : own
+        ? { ...splice('include "pca-agent.commonAnnotations" .'), ...own }
+        : when('.Values.commonAnnotations', { ...splice('include "pca-agent.commonAnnotations" .') });
+  return { name, labels: labels(component, extra.labels), annotations };
 }
+
+/** `(list "%20" " ") (list "%21" "!") …` for printable ASCII, both hex cases, `%25` left for last. */
+const PERCENT_PAIRS = Array.from({ length: 0x7f - 0x20 }, (_, i) => 0x20 + i)
+  .filter((c) => c !== 0x25)
+  .flatMap((c) => {
+    const hex = c.toString(16).toUpperCase();
+    const ch = JSON.stringify(String.fromCharCode(c)); // a Go string literal too, for printable ASCII
+    return [...new Set([hex, hex.toLowerCase()])].map((h) => `(list "%${h}" ${ch})`);
+  })
+  .join(' ');
 
 /** cdk8s requires an object name; the Helm template name is a template string, so hand it over as-is. */
 export const helpersTpl = (chartName: string) => `{{/* Chart name, or nameOverride. */}}
@@ -83,9 +119,79 @@ app.kubernetes.io/part-of: pca-agent
 {{- if . }}{{ toYaml . }}{{ end }}
 {{- end }}
 
+{{/*
+An image reference registry/repository:tag[@digest]; global.imageRegistry overrides the image's registry.
+Arguments: dict "image" <an image group of values> "context" $ ["defaultTag" <tag when image.tag is empty>].
+*/}}
+{{- define "pca-agent.imageRef" -}}
+{{- $global := .context.Values.global | default dict }}
+{{- $registry := default .image.registry $global.imageRegistry }}
+{{- $name := ternary .image.repository (printf "%s/%s" $registry .image.repository) (empty $registry) }}
+{{- $tag := default .defaultTag .image.tag | toString }}
+{{- if .image.digest }}
+{{- ternary (printf "%s@%s" $name .image.digest) (printf "%s:%s@%s" $name $tag .image.digest) (empty $tag) }}
+{{- else }}
+{{- printf "%s:%s" $name $tag }}
+{{- end }}
+{{- end }}
+
 {{/* Application image: image.tag defaults to the chart's appVersion. */}}
 {{- define "pca-agent.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- include "pca-agent.imageRef" (dict "image" .Values.image "context" . "defaultTag" .Chart.AppVersion) }}
+{{- end }}
+
+{{/* imagePullSecrets of every pod: global.imagePullSecrets (names or {name}) then imagePullSecrets, without repeats. */}}
+{{- define "pca-agent.imagePullSecrets" -}}
+{{- $names := list }}
+{{- $global := .Values.global | default dict }}
+{{- range (concat ($global.imagePullSecrets | default list) .Values.imagePullSecrets) }}
+{{- $names = append $names (ternary . (get (. | default dict) "name") (kindIs "string" .)) }}
+{{- end }}
+{{- range ($names | uniq) }}
+- name: {{ . }}
+{{- end }}
+{{- end }}
+
+{{/* ServiceAccount of the app pods. */}}
+{{- define "pca-agent.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "pca-agent.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* commonAnnotations, for splicing into an object's annotations. */}}
+{{- define "pca-agent.commonAnnotations" -}}
+{{- with .Values.commonAnnotations }}{{ toYaml . }}{{ end }}
+{{- end }}
+
+{{/*
+Pod annotations: the chart's (checksums, scrape hints) merged with the component's podAnnotations, each key
+once; the user's value wins except for checksum/* (they must roll the pods when config changes).
+Arguments: dict "chart" <annotations the chart sets> "user" <podAnnotations>.
+*/}}
+{{- define "pca-agent.podAnnotations" -}}
+{{- $out := deepCopy .chart }}
+{{- range $k, $v := (.user | default dict) }}
+{{- if not (hasPrefix "checksum/" $k) }}{{ $_ := set $out $k $v }}{{ end }}
+{{- end }}
+{{- with $out }}{{ toYaml . }}{{ end }}
+{{- end }}
+
+{{/*
+Percent-decoding of a URL part (user name, password) for the ASCII range; anything else fails, naming the
+value's key, so the app and KEDA never get a still-encoded secret.
+*/}}
+{{- define "pca-agent.urlDecode" -}}
+{{- $s := .value }}
+{{- range $pair := list ${PERCENT_PAIRS} }}
+{{- $s = replace (index $pair 0) (index $pair 1) $s }}
+{{- end }}
+{{- if contains "%" (replace "%25" "" $s) }}
+{{- fail (printf "%s: only ASCII percent-escapes are understood in the URL's credentials; put them in externalRedis.existingSecret instead" .what) }}
+{{- end }}
+{{- replace "%25" "%" $s }}
 {{- end }}
 
 {{/*
@@ -105,6 +211,46 @@ Arguments: dict "context" $ "name" <secret name> "key" <data key> "value" <given
 {{- end }}
 {{- end }}
 
+{{/*
+externalRedis.url parsed once, completely, as JSON: address (host:port, port 6379 by default), db (the path's
+index), tls (rediss://), scheme, and the decoded username and password. Every consumer includes this.
+*/}}
+{{- define "pca-agent.externalRedis.parts" -}}
+{{- $u := urlParse .Values.externalRedis.url }}
+{{- $address := $u.host }}
+{{- if not $address }}{{ fail (printf "externalRedis.url %q has no host" .Values.externalRedis.url) }}{{ end }}
+{{- if not (regexMatch ":[0-9]+$" $address) }}{{ $address = printf "%s:6379" $address }}{{ end }}
+{{- $db := trimPrefix "/" $u.path | default "0" }}
+{{- if not (regexMatch "^[0-9]+$" $db) }}{{ fail (printf "externalRedis.url: the path must be a database index such as /0, not %q" $u.path) }}{{ end }}
+{{- $user := "" }}
+{{- $pass := "" }}
+{{- if $u.userinfo }}
+{{- $parts := splitn ":" 2 $u.userinfo }}
+{{- $user = include "pca-agent.urlDecode" (dict "value" $parts._0 "what" "externalRedis.url user name") }}
+{{- $pass = include "pca-agent.urlDecode" (dict "value" (default "" $parts._1) "what" "externalRedis.url password") }}
+{{- end }}
+{{- dict "address" $address "db" $db "tls" (eq $u.scheme "rediss") "scheme" $u.scheme "username" $user "password" $pass | toJson }}
+{{- end }}
+
+{{/* Database index KEDA reads: from externalRedis.url, else externalRedis.database (existingSecret). */}}
+{{- define "pca-agent.externalRedis.db" -}}
+{{- if .Values.externalRedis.url }}{{ (include "pca-agent.externalRedis.parts" . | fromJson).db }}{{ else }}{{ .Values.externalRedis.database }}{{ end }}
+{{- end }}
+
+{{/* "true" when KEDA must use TLS: rediss:// in externalRedis.url, else externalRedis.tls (existingSecret). */}}
+{{- define "pca-agent.externalRedis.tls" -}}
+{{- if .Values.externalRedis.url }}{{ (include "pca-agent.externalRedis.parts" . | fromJson).tls }}{{ else }}{{ .Values.externalRedis.tls }}{{ end }}
+{{- end }}
+
+{{/* A memory quantity (512Mi, 1Gi, 1G, 268435456) in whole MiB, for the checks below. */}}
+{{- define "pca-agent.mebibytes" -}}
+{{- $q := toString . }}
+{{- $num := regexFind "^[0-9]+([.][0-9]+)?" $q }}
+{{- $unit := trimPrefix $num $q }}
+{{- $per := dict "" 0.00000095367431640625 "k" 0.0009765625 "Ki" 0.0009765625 "M" 0.95367431640625 "Mi" 1.0 "G" 953.67431640625 "Gi" 1024.0 "T" 976562.5 "Ti" 1048576.0 "m" 0.0 }}
+{{- mulf (float64 $num) (get $per $unit) | floor | int }}
+{{- end }}
+
 {{/* Combinations values.schema.json cannot express fail here with the offending values. */}}
 {{- define "pca-agent.validate" -}}
 {{- $w := .Values.worker.autoscaling }}
@@ -120,6 +266,30 @@ Arguments: dict "context" $ "name" <secret name> "key" <data key> "value" <given
 {{- end }}
 {{- if and .Values.redis.enabled (or .Values.externalRedis.url .Values.externalRedis.existingSecret) }}
 {{- fail "externalRedis is set but redis.enabled is true: set redis.enabled=false to use the external Redis" }}
+{{- end }}
+{{- if and (not .Values.redis.enabled) .Values.externalRedis.url }}
+{{- $_ := include "pca-agent.externalRedis.parts" . }}
+{{- end }}
+{{- if and .Values.externalRedis.url .Values.externalRedis.existingSecret }}
+{{- fail "set externalRedis.url or externalRedis.existingSecret, not both" }}
+{{- end }}
+{{- with .Values.redis }}
+{{- if and .enabled .resources.limits .resources.limits.memory }}
+{{- $max := regexFind "^[0-9]+" .maxmemory | int }}
+{{- $maxMiB := ternary (div $max 1024) (ternary (mul $max 1024) $max (hasSuffix "gb" .maxmemory)) (hasSuffix "kb" .maxmemory) }}
+{{- $limitMiB := include "pca-agent.mebibytes" .resources.limits.memory | int }}
+{{- if gt (mul $maxMiB 4) (mul $limitMiB 3) }}
+{{- fail (printf "redis.maxmemory (%s = %d MiB) must be at most 75%% of redis.resources.limits.memory (%s = %d MiB): Redis forks for AOF rewrites and needs the headroom" .maxmemory $maxMiB (toString .resources.limits.memory) $limitMiB) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with .Values.otelCollector }}
+{{- if and .enabled .resources.limits .resources.limits.memory }}
+{{- $limitMiB := include "pca-agent.mebibytes" .resources.limits.memory | int }}
+{{- if ge (int .memoryLimitMiB) $limitMiB }}
+{{- fail (printf "otelCollector.memoryLimitMiB (%d) must be below otelCollector.resources.limits.memory (%s = %d MiB), or the container is OOM-killed before the memory_limiter acts" (int .memoryLimitMiB) (toString .resources.limits.memory) $limitMiB) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if and .Values.otelCollector.enabled (not .Values.jaeger.enabled) (not .Values.otelCollector.exporter.endpoint) }}
 {{- fail "jaeger.enabled is false: set otelCollector.exporter.endpoint (OTLP gRPC host:port) or disable otelCollector" }}

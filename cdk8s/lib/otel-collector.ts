@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { HelmObject } from './helm/helm-object';
 import { emitYaml, when } from './helm/template';
 import { metadata, resourceName, selectorLabels } from './names';
-import { ComponentServiceAccount, componentService, httpProbe, podMetadata, securePodSpec, secureContainer, APP_UID } from './pod-spec';
+import { ComponentServiceAccount, componentService, httpProbe, imageOf, podMetadata, securePodSpec, secureContainer, APP_UID } from './pod-spec';
 import type { ValueRefs } from './values';
 
 export const OTLP_GRPC_PORT = 4317;
@@ -82,18 +82,15 @@ export class OtelCollector extends Construct {
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorLabels('otel-collector') },
         template: {
-          metadata: podMetadata('otel-collector', o.podAnnotations, {
-            'checksum/config': `{{ include (print $.Template.BasePath "/${configTpl}") . | sha256sum }}`,
-          }),
+          metadata: podMetadata('otel-collector', o, { checksums: { 'checksum/config': configTpl } }),
           spec: securePodSpec({
             serviceAccountName: sa.name,
             scheduling: o,
-            imagePullSecrets: v.imagePullSecrets,
             containers: [
               secureContainer({
                 name: 'otel-collector',
-                image: `${o.image.repository.text}:${o.image.tag.text}`,
-                imagePullPolicy: v.image.pullPolicy.text,
+                image: imageOf(o.image),
+                imagePullPolicy: o.image.pullPolicy.text,
                 runAsUser: APP_UID,
                 args: ['--config=/conf/config.yaml'],
                 ports: [

@@ -10,7 +10,7 @@ import { Jaeger } from './jaeger';
 import { NetworkPolicies } from './network-policies';
 import { notesTxt } from './notes';
 import { OtelCollector } from './otel-collector';
-import { ComponentServiceAccount } from './pod-spec';
+import { AppServiceAccount } from './service-account';
 import { Redis } from './redis';
 import { ServiceMonitor } from './service-monitor';
 import { values } from './values';
@@ -26,15 +26,15 @@ export class PcaAgentChart extends Chart {
     const jaeger = new Jaeger(this, 'jaeger', { values });
     const collector = new OtelCollector(this, 'otel-collector', { values, jaegerOtlpAddress: jaeger.otlpGrpcAddress });
     const config = new AppConfig(this, 'config', { values, otlpEndpoint: collector.otlpHttpEndpoint });
-    const ctx: AppContext = { values, config, redis };
+    const serviceAccount = new AppServiceAccount(this, 'service-account', { values });
+    const ctx: AppContext = { values, config, redis, serviceAccount };
     const api = new Api(this, 'api', ctx);
     const worker = new Worker(this, 'worker', ctx);
     new CronJobs(this, 'cronjobs', ctx);
     const dashboard = new Dashboard(this, 'dashboard', ctx);
     new NetworkPolicies(this, 'network-policies', { values, redis });
     new ServiceMonitor(this, 'service-monitor', { values });
-    const testSa = new ComponentServiceAccount(this, 'test-sa', { component: 'test', suffix: 'smoke-test', template: 'tests-smoke.yaml' });
-    new HelmTest(this, 'helm-test', { ...ctx, apiUrl: `http://${api.serviceName}:${api.servicePort}`, serviceAccountName: testSa.name });
+    new HelmTest(this, 'helm-test', { ...ctx, apiUrl: `http://${api.serviceName}:${api.servicePort}` });
     this.notes = notesTxt({
       api,
       dashboard,

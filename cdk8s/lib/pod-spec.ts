@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
 import { HelmObject } from './helm/helm-object';
-import { include, splice, when, type Json } from './helm/template';
+import { block, include, splice, when, type Json } from './helm/template';
 import type { BlockRef, LeafRef } from './helm/values-definition';
-import { labels, metadata, resourceName, selectorLabels, type Component } from './names';
+import { labels, metadata, resourceName, selectorLabels, STANDARD_LABEL_KEYS, type Component } from './names';
 
 /** UID/GID of the application image (the Dockerfile creates this user). */
 export const APP_UID = 10001;
@@ -62,9 +62,20 @@ export function secureContainer(props: ContainerProps): { [k: string]: Json } {
 
 export interface Scheduling {
   readonly podAnnotations: BlockRef;
+  readonly podLabels: BlockRef;
   readonly nodeSelector: BlockRef;
   readonly tolerations: BlockRef;
   readonly affinity: BlockRef;
+  readonly topologySpreadConstraints: BlockRef;
+  readonly priorityClassName: LeafRef;
+}
+
+/** What app-image components take besides the chart's settings (values `extraEnv`, …). */
+export interface Extras {
+  readonly extraEnv: BlockRef;
+  readonly extraEnvFrom: BlockRef;
+  readonly extraVolumes: BlockRef;
+  readonly extraVolumeMounts: BlockRef;
 }
 
 export interface PodProps {
@@ -72,11 +83,24 @@ export interface PodProps {
   readonly containers: readonly Json[];
   readonly volumes?: readonly Json[];
   readonly scheduling?: Scheduling;
-  readonly imagePullSecrets?: BlockRef;
+  /** Extra volumes from values (`extraVolumes`). */
+  readonly extraVolumes?: BlockRef;
+  /**
+   * Spread the pods softly over nodes when the user gives no topologySpreadConstraints.
+   * @default no default spread
+   */
+  readonly spreadOverNodes?: Component;
   readonly terminationGracePeriodSeconds?: number | string;
   readonly restartPolicy?: 'Always' | 'Never' | 'OnFailure';
+  /** @default false: no API token in the pod */
+  readonly automountServiceAccountToken?: boolean | string;
   /** @default APP_UID */
   readonly runAsUser?: number;
+}
+
+/** A soft spread over nodes: the scheduler prefers, never refuses (one-node dev clusters keep working). */
+export function softNodeSpread(component: Component): Json[] {
+  return [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(component) } }];
 }
 
 /** Pod spec: no service-account token, pod-level non-root security context, /tmp emptyDir. */
@@ -84,7 +108,7 @@ export function securePodSpec(props: PodProps): { [k: string]: Json } {
   const uid = props.runAsUser ?? APP_UID;
   const spec: { [k: string]: Json } = {
     serviceAccountName: props.serviceAccountName,
-    automountServiceAccountToken: false,
+    automountServiceAccountToken: props.automountServiceAccountToken ?? false,
     enableServiceLinks: false,
     securityContext: {
       runAsNonRoot: true,
@@ -93,33 +117,69 @@ export function securePodSpec(props: PodProps): { [k: string]: Json } {
       fsGroup: uid,
       seccompProfile: { type: 'RuntimeDefault' },
     },
+    imagePullSecrets: when('include "pca-agent.imagePullSecrets" .', block('include "pca-agent.imagePullSecrets" .')),
     containers: [...props.containers],
-    volumes: [{ name: TMP_VOLUME, emptyDir: { sizeLimit: '64Mi' } }, ...(props.volumes ?? [])],
+    volumes: [
+      { name: TMP_VOLUME, emptyDir: { sizeLimit: '64Mi' } },
+      ...(props.volumes ?? []),
+      ...(props.extraVolumes ? [{ ...splice(`include "pca-agent.toYamlIfAny" ${props.extraVolumes.expr}`) }] : []),
+    ],
   };
-  if (props.imagePullSecrets) spec.imagePullSecrets = props.imagePullSecrets.toYaml;
   if (props.restartPolicy) spec.restartPolicy = props.restartPolicy;
   if (props.terminationGracePeriodSeconds !== undefined) spec.terminationGracePeriodSeconds = props.terminationGracePeriodSeconds;
-  if (props.scheduling) {
-    spec.nodeSelector = props.scheduling.nodeSelector.toYaml;
-    spec.tolerations = props.scheduling.tolerations.toYaml;
-    spec.affinity = props.scheduling.affinity.toYaml;
+  const sch = props.scheduling;
+  if (sch) {
+    spec.priorityClassName = when(sch.priorityClassName.expr, sch.priorityClassName.text);
+    spec.nodeSelector = sch.nodeSelector.toYaml;
+    spec.tolerations = sch.tolerations.toYaml;
+    spec.affinity = sch.affinity.toYaml;
+    spec.topologySpreadConstraints = props.spreadOverNodes
+      ? when(sch.topologySpreadConstraints.expr, sch.topologySpreadConstraints.toYaml, softNodeSpread(props.spreadOverNodes))
+      : when(sch.topologySpreadConstraints.expr, sch.topologySpreadConstraints.toYaml);
   }
   return spec;
 }
 
-/** Pod template metadata: standard labels and the annotations that roll pods when config changes. */
+/** `(include (print $.Template.BasePath "/<file>") . | sha256sum)`: changes whenever that template renders differently. */
+export function checksumOf(template: string): string {
+  return `(include (print $.Template.BasePath "/${template}") . | sha256sum)`;
+}
+
+/**
+ * Annotations the chart puts on a pod, as template expressions: `checksums` (template file per key, e.g.
+ * `checksum/config`), `fixed` values, and `unless` pairs rendered only when the condition is false.
+ */
+export interface ChartPodAnnotations {
+  readonly checksums?: Record<string, string>;
+  readonly fixed?: Record<string, string>;
+  readonly unless?: { readonly condition: string; readonly annotations: Record<string, string> };
+}
+
+function dictExpr(entries: Record<string, string>): string {
+  return `(dict ${Object.entries(entries).map(([k, v]) => `${JSON.stringify(k)} ${v}`).join(' ')})`;
+}
+
+/** Pod template metadata: labels (chart's, then the user's podLabels) and the merged annotations. */
 export function podMetadata(
   component: Component,
-  podAnnotations: BlockRef | undefined,
-  annotations: { [k: string]: Json } = {},
+  scheduling: Pick<Scheduling, 'podAnnotations' | 'podLabels'> | undefined,
+  chart: ChartPodAnnotations = {},
   extraLabels: Record<string, string> = {},
 ): { [k: string]: Json } {
-  const some = Object.keys(annotations).length > 0;
-  if (!podAnnotations) return some ? { labels: labels(component, extraLabels), annotations } : { labels: labels(component, extraLabels) };
-  const all = some
-    ? { ...splice(`include "pca-agent.toYamlIfAny" ${podAnnotations.expr}`), ...annotations }
-    : when(podAnnotations.expr, podAnnotations.toYaml);
-  return { labels: labels(component, extraLabels), annotations: all };
+  const parts: string[] = [];
+  const quoted = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, JSON.stringify(v)]));
+  const always = { ...Object.fromEntries(Object.entries(chart.checksums ?? {}).map(([k, t]) => [k, checksumOf(t)])), ...quoted(chart.fixed ?? {}) };
+  parts.push(dictExpr(always));
+  if (chart.unless) parts.push(`(ternary (dict) ${dictExpr(quoted(chart.unless.annotations))} ${chart.unless.condition})`);
+  const chartDict = parts.length === 1 ? parts[0]! : `(merge ${parts.join(' ')})`;
+  const user = scheduling ? scheduling.podAnnotations.expr : '(dict)';
+  const podLabels = scheduling
+    ? { ...splice(`include "pca-agent.toYamlIfAny" (omit ${scheduling.podLabels.expr} ${STANDARD_LABEL_KEYS.map((k) => JSON.stringify(k)).join(' ')})`) }
+    : {};
+  return {
+    labels: { ...labels(component, extraLabels), ...podLabels },
+    annotations: { ...splice(`include "pca-agent.podAnnotations" (dict "chart" ${chartDict} "user" ${user})`) },
+  };
 }
 
 export function httpProbe(path: string, port: string, periodSeconds: number, failureThreshold: number): Json {
@@ -135,7 +195,7 @@ export function httpProbes(port: string, health: string, ready: string) {
   };
 }
 
-/** One ServiceAccount per component, without an API token. */
+/** One ServiceAccount per third-party component (Redis, Collector, Jaeger), without an API token. */
 export class ComponentServiceAccount extends Construct {
   readonly name: string;
   constructor(scope: Construct, id: string, props: { component: Component; suffix: string; template: string; condition?: string }) {
@@ -157,6 +217,12 @@ export interface ServiceProps {
   readonly component: Component;
   readonly ports: readonly { name: string; port: number | string; targetPort: string }[];
   readonly type?: LeafRef;
+  /** Service annotations from values. */
+  readonly annotations?: BlockRef;
+  /** `clusterIP: None` (a StatefulSet's governing Service). */
+  readonly headless?: boolean;
+  /** Also route to pods that are not ready (a StatefulSet's peers find each other before they are). */
+  readonly publishNotReadyAddresses?: boolean;
   readonly template: string;
   readonly condition?: string;
 }
@@ -166,9 +232,11 @@ export function componentService(scope: Construct, id: string, props: ServicePro
   return new HelmObject(scope, id, {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: metadata(props.name, props.component),
+    metadata: metadata(props.name, props.component, props.annotations ? { annotations: props.annotations } : {}),
     spec: {
       type: props.type ? props.type.text : 'ClusterIP',
+      ...(props.headless ? { clusterIP: 'None' } : {}),
+      ...(props.publishNotReadyAddresses ? { publishNotReadyAddresses: true } : {}),
       selector: selectorLabels(props.component),
       ports: props.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: 'TCP' })),
     },
@@ -178,3 +246,8 @@ export function componentService(scope: Construct, id: string, props: ServicePro
 }
 
 export const APP_IMAGE = include('pca-agent.image');
+
+/** A third-party image from its values group (`redis.image`, …): registry/repository:tag@digest, global registry honoured. */
+export function imageOf(group: { readonly $expr: string }): string {
+  return `{{ include "pca-agent.imageRef" (dict "image" ${group.$expr} "context" $) }}`;
+}

@@ -3,7 +3,7 @@ import { generatedSecretValue } from './app-config';
 import { HelmObject } from './helm/helm-object';
 import { when, type Json } from './helm/template';
 import { metadata, nameOr, resourceName, selectorLabels } from './names';
-import { ComponentServiceAccount, componentService, podMetadata, secureContainer, securePodSpec } from './pod-spec';
+import { ComponentServiceAccount, componentService, imageOf, podMetadata, secureContainer, securePodSpec } from './pod-spec';
 import type { ValueRefs } from './values';
 
 /** UID/GID of the official redis image's `redis` user. */
@@ -24,8 +24,12 @@ export class Redis extends Construct {
   readonly embedded: string;
   /** Secret holding `redis-password` of the embedded Redis. */
   readonly embeddedSecretName: string;
-  /** Secret holding `redis-url`, `redis-address` and `redis-password` of the external Redis. */
+  /** Secret holding `redis-url`, `redis-address`, `redis-username` and `redis-password` of the external Redis. */
   readonly externalSecretName: string;
+  /** Headless Service governing the StatefulSet (stable pod DNS names). */
+  readonly headlessServiceName = resourceName('redis-headless');
+  /** Pod checksum annotations (key → template) that roll pods when a Redis credential changes. */
+  readonly checksums = { 'checksum/redis-secret': 'redis-secret.yaml' };
   /** host:port KEDA's operator (in its own namespace) connects to, for the embedded Redis. */
   readonly kedaAddress = `${resourceName('redis')}.{{ .Release.Namespace }}.svc:${REDIS_PORT}`;
 
@@ -46,16 +50,19 @@ export class Redis extends Construct {
       template: 'redis-secret.yaml',
       condition: `and ${this.embedded} (not ${v.redis.existingSecret.expr})`,
     });
-    const url = `(${v.externalRedis.url.expr} | urlParse)`;
+    // Parsed once (pca-agent.externalRedis.parts): the app gets a URL without credentials plus the decoded
+    // user and password, so no secret is ever percent-encoded or spliced into a URL.
+    const part = (key: string) => `(include "pca-agent.externalRedis.parts" . | fromJson).${key}`;
     new HelmObject(this, 'external-secret', {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: metadata(resourceName('external-redis'), 'redis'),
       type: 'Opaque',
       data: {
-        'redis-url': `{{ ${v.externalRedis.url.expr} | b64enc }}`,
-        'redis-address': `{{ get ${url} "host" | b64enc }}`,
-        'redis-password': `{{ get ${url} "userinfo" | splitList ":" | last | b64enc }}`,
+        'redis-url': `{{ printf "%s://%s/%s" ${part('scheme')} ${part('address')} ${part('db')} | b64enc }}`,
+        'redis-address': `{{ ${part('address')} | b64enc }}`,
+        'redis-username': `{{ ${part('username')} | b64enc | quote }}`,
+        'redis-password': `{{ ${part('password')} | b64enc | quote }}`,
       },
       template: 'redis-secret.yaml',
       condition: `and (not ${this.embedded}) (not ${v.externalRedis.existingSecret.expr})`,
@@ -65,6 +72,15 @@ export class Redis extends Construct {
     componentService(this, 'service', {
       name: this.serviceName,
       component: 'redis',
+      ports: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis' }],
+      template: tpl,
+      condition: this.embedded,
+    });
+    componentService(this, 'headless', {
+      name: this.headlessServiceName,
+      component: 'redis',
+      headless: true,
+      publishNotReadyAddresses: true,
       ports: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis' }],
       template: tpl,
       condition: this.embedded,
@@ -82,22 +98,21 @@ export class Redis extends Construct {
       kind: 'StatefulSet',
       metadata: metadata(this.serviceName, 'redis'),
       spec: {
-        serviceName: this.serviceName,
+        serviceName: this.headlessServiceName,
         replicas: 1,
         selector: { matchLabels: selectorLabels('redis') },
         template: {
-          metadata: podMetadata('redis', v.redis.podAnnotations),
+          metadata: podMetadata('redis', v.redis, { checksums: this.checksums }),
           spec: securePodSpec({
             serviceAccountName: sa.name,
             runAsUser: REDIS_UID,
             scheduling: v.redis,
-            imagePullSecrets: v.imagePullSecrets,
             terminationGracePeriodSeconds: 30,
             containers: [
               secureContainer({
                 name: 'redis',
-                image: `${v.redis.image.repository.text}:${v.redis.image.tag.text}`,
-                imagePullPolicy: v.image.pullPolicy.text,
+                image: imageOf(v.redis.image),
+                imagePullPolicy: v.redis.image.pullPolicy.text,
                 runAsUser: REDIS_UID,
                 command: ['redis-server'],
                 args: [
@@ -139,15 +154,26 @@ export class Redis extends Construct {
     });
   }
 
-  /** env entries giving a container REDIS_URL (and the password it embeds, for the embedded Redis). */
+  /**
+   * env entries giving a container its Redis: REDIS_URL without credentials, REDIS_USERNAME/REDIS_PASSWORD
+   * from the Secret as they are (any characters work; nothing is URL-encoded).
+   */
   connectionEnv(): Json[] {
+    const fromExternal = (name: string, key: string, optional: boolean) => ({
+      name,
+      valueFrom: { secretKeyRef: { name: this.externalSecretName, key, ...(optional ? { optional: true } : {}) } },
+    });
     return [
-      when(this.embedded, { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: this.embeddedSecretName, key: 'redis-password' } } }),
       when(
         this.embedded,
-        // Kubernetes expands $(REDIS_PASSWORD) from the entry above; the generated password is URL-safe.
-        { name: 'REDIS_URL', value: `redis://:$(REDIS_PASSWORD)@${this.serviceName}:${REDIS_PORT}/0` },
-        { name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: this.externalSecretName, key: 'redis-url' } } },
+        { name: 'REDIS_URL', value: `redis://${this.serviceName}:${REDIS_PORT}/0` },
+        fromExternal('REDIS_URL', 'redis-url', false),
+      ),
+      when(`not ${this.embedded}`, fromExternal('REDIS_USERNAME', 'redis-username', true)),
+      when(
+        this.embedded,
+        { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: this.embeddedSecretName, key: 'redis-password' } } },
+        fromExternal('REDIS_PASSWORD', 'redis-password', true),
       ),
     ];
   }

@@ -24,7 +24,7 @@ export const SCENARIOS: Record<string, Json> = {
   'minimal-resources-values': {
     api: { replicaCount: 1, resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } } },
     worker: { autoscaling: { minReplicaCount: 1, maxReplicaCount: 2 }, resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } } },
-    redis: { persistence: { enabled: false }, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } } },
+    redis: { maxmemory: '96mb', persistence: { enabled: false }, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } } },
     jaeger: { enabled: false },
     otelCollector: { enabled: false },
     cronJobs: { healthCheck: { suspend: true } },

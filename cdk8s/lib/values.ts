@@ -1,5 +1,6 @@
-import { envDefault, LOG_LEVELS } from '../../services/src/config/env';
+import { envDefault } from '../../services/src/config/env';
 import { SCHEDULED_JOBS, type ScheduledJobName } from '../../services/src/queues/contract';
+import { fromEnv } from './env-values';
 import { v, valueRefs, type JsonSchema } from './helm/values-definition';
 
 const quantity: JsonSchema = { anyOf: [{ type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$' }, { type: 'integer', minimum: 0 }] };
@@ -25,25 +26,62 @@ function resources(cpuReq: string, memReq: string, cpuLim: string, memLim: strin
   );
 }
 
+/** RFC 1123 DNS name (a Kubernetes object or host name part). */
+const DNS_NAME = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** A host name as Ingress/HTTPRoute accept it: a DNS name, optionally with a leading `*.` wildcard. */
+export const HOST_PATTERN = '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+/** Where and how a component's pods are scheduled, plus their extra labels and annotations. */
 function scheduling(what: string) {
   return {
-    podAnnotations: v.block({}, `extra annotations on the ${what} pods`, stringMap),
+    podAnnotations: v.block({}, `extra annotations on the ${what} pods (a key the chart also sets, such as prometheus.io/scrape, wins over the chart's)`, stringMap),
+    podLabels: v.block({}, `extra labels on the ${what} pods (selector labels cannot be overridden)`, stringMap),
     nodeSelector: v.block({}, `node selector of the ${what} pods`, stringMap),
     tolerations: v.block([], `tolerations of the ${what} pods`, objectList),
     affinity: v.block({}, `affinity of the ${what} pods`, anyObject),
+    topologySpreadConstraints: v.block([], `topology spread constraints of the ${what} pods (empty: the chart's soft spread over nodes, where it has one)`, objectList),
+    priorityClassName: v.str('', `PriorityClass of the ${what} pods`, { pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$' }),
   };
 }
 
-function image(repository: string, tag: string, what: string) {
-  return v.group(`${what} image (pinned tag, never latest)`, {
-    repository: v.str(repository, `${what} image repository`, { minLength: 1 }),
-    tag: v.str(tag, `${what} image tag`, { pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', notEnum: ['latest'] }),
+/** What the app-image pods of one component can be given besides the chart's own settings. */
+function extras(what: string) {
+  return {
+    extraEnv: v.block([], `extra env entries of the ${what} container (Kubernetes EnvVar objects; they come last, so they win)`, {
+      type: 'array',
+      items: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } },
+    }),
+    extraEnvFrom: v.block([], `extra envFrom sources of the ${what} container (ConfigMap/Secret refs)`, objectList),
+    extraVolumes: v.block([], `extra volumes of the ${what} pods`, objectList),
+    extraVolumeMounts: v.block([], `extra volume mounts of the ${what} container`, objectList),
+  };
+}
+
+/**
+ * An image reference: `registry/repository:tag@digest`, each part its own key so one image can be pulled
+ * from a mirror or pinned by digest without touching the others. `global.imageRegistry` overrides
+ * every registry.
+ */
+function image(registry: string, repository: string, tag: string, what: string, pullPolicy = 'IfNotPresent', advisories = '') {
+  return v.group(`${what} image${advisories}`, {
+    registry: v.str(registry, `${what} image registry (empty: Docker Hub); global.imageRegistry overrides it`, { pattern: '^([a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*)?$' }),
+    repository: v.str(repository, `${what} image repository`, { minLength: 1, pattern: '^[a-z0-9]+([._/-][a-z0-9]+)*$' }),
+    tag: v.str(tag, `${what} image tag${tag === '' ? "; empty means the chart's appVersion" : ''} (never latest)`, {
+      pattern: '^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$',
+      notEnum: ['latest'],
+      ...(tag === '' ? {} : { minLength: 1 }),
+    }),
+    digest: v.str('', `${what} image digest (sha256:…); when set it pins the image and the tag is informational`, { pattern: '^(sha256:[a-f0-9]{64})?$' }),
+    pullPolicy: v.str(pullPolicy, `${what} image pull policy`, { enum: ['Always', 'IfNotPresent', 'Never'] }),
   });
 }
 
 /** Five-field cron expression (or a @macro) as Kubernetes CronJob accepts it. */
 export const CRON_PATTERN =
   '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|([0-9*?/,A-Za-z-]+ ){4}[0-9*?/,A-Za-z-]+)$';
+
+/** IANA zone names CronJob `timeZone` accepts (Node's tz database, plus the UTC aliases). */
+export const TIME_ZONES = [...new Set(['UTC', 'Etc/UTC', ...Intl.supportedValuesOf('timeZone')])].sort();
 
 /** Values key of each scheduled job (camelCase so `--set cronJobs.healthCheck.suspend=true` stays simple). */
 export const CRON_VALUES_KEY = {
@@ -56,7 +94,7 @@ function cronJob(job: ScheduledJobName) {
   return v.group(`CronJob running the task \`${job}\``, {
     enabled: v.bool(true, `render the ${job} CronJob`),
     schedule: v.str(SCHEDULED_JOBS[job].schedule, 'cron schedule (five fields)', { pattern: CRON_PATTERN }),
-    timeZone: v.str('Etc/UTC', 'IANA time zone of the schedule', { minLength: 1 }),
+    timeZone: v.str('Etc/UTC', 'IANA time zone of the schedule (e.g. Europe/Berlin)', { enum: TIME_ZONES }),
     suspend: v.bool(false, 'suspend future runs'),
     startingDeadlineSeconds: v.int(300, 'seconds after a missed schedule during which the job may still start', { minimum: 1 }),
     backoffLimit: v.int(1, 'retries of a failed run', { minimum: 0, maximum: 10 }),
@@ -67,39 +105,67 @@ function cronJob(job: ScheduledJobName) {
   });
 }
 
+/** The embedded Redis pin and the advisories it is past (values.yaml says which). */
+export const REDIS_IMAGE_TAG = '8.6.3';
+const REDIS_ADVISORIES = ` (${REDIS_IMAGE_TAG} includes the fixes for CVE-2025-21605, CVE-2025-49844 and CVE-2026-23479)`;
+
+/** Where a release publishes the app image (.github/workflows/release.yml pushes exactly this). */
+export const APP_IMAGE_REGISTRY = 'ghcr.io';
+export const APP_IMAGE_REPOSITORY = 'pca-agent/pca-agent';
+
 export const valuesDefinition = v.group('pca-agent chart values', {
+  global: v.block({ imageRegistry: '', imagePullSecrets: [] }, 'values a parent chart shares with its subcharts: imageRegistry overrides every image registry, imagePullSecrets are added to every pod', {
+    type: 'object',
+    properties: {
+      imageRegistry: { type: 'string' },
+      imagePullSecrets: { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'object', required: ['name'], properties: { name: { type: 'string' } } }] } },
+    },
+  }),
   nameOverride: v.str('', 'replaces the chart name in object names', { pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$', maxLength: 32 }),
   fullnameOverride: v.str('', 'replaces <release>-pca-agent in object names', { pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$', maxLength: 32 }),
   commonLabels: v.block({}, 'labels added to every object', stringMap),
-  image: v.group('application image (API, worker, dashboard, tasks, helm test)', {
-    repository: v.str('ghcr.io/pca-agent/pca-agent', 'image repository', { minLength: 1 }),
-    tag: v.str('', "image tag; empty means the chart's appVersion", { pattern: '^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$', notEnum: ['latest'] }),
-    pullPolicy: v.str('IfNotPresent', 'image pull policy of every container', { enum: ['Always', 'IfNotPresent', 'Never'] }),
-  }),
+  commonAnnotations: v.block({}, 'annotations added to every object', stringMap),
+  image: image(APP_IMAGE_REGISTRY, APP_IMAGE_REPOSITORY, '', 'application (API, worker, dashboard, tasks, helm test)'),
   imagePullSecrets: v.block([], 'pull secrets for every pod, e.g. [{name: regcred}]', {
     type: 'array',
     items: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string' } } },
   }),
-  redisKeyPrefix: v.str(envDefault('REDIS_KEY_PREFIX'), 'prefix of every Redis key (BullMQ queues live under <prefix>:bull)', { pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
-  logLevel: v.str(envDefault('LOG_LEVEL'), 'log level of every service', { enum: [...LOG_LEVELS] }),
-  rateLimit: v.group('API rate limiting', {
-    perMinute: v.int(envDefault('RATE_LIMIT_PER_MINUTE'), 'requests per client per minute', { minimum: 1, maximum: 1000000 }),
+  serviceAccount: v.group('ServiceAccount of the app pods (API, worker, dashboard, CronJobs, helm test); Redis, Collector and Jaeger get their own', {
+    create: v.bool(true, 'create the ServiceAccount'),
+    name: v.str('', 'name to use; empty means <fullname>, and with create=false the namespace default', { pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$' }),
+    annotations: v.block({}, 'annotations, e.g. eks.amazonaws.com/role-arn (IRSA) or iam.gke.io/gcp-service-account (Workload Identity)', stringMap),
+    automountServiceAccountToken: v.bool(false, 'mount an API token into the app pods (the app never calls the Kubernetes API; cloud identity webhooks mount their own tokens)'),
+  }),
+  redisKeyPrefix: fromEnv('REDIS_KEY_PREFIX'),
+  redisCommandTimeoutMs: fromEnv('REDIS_COMMAND_TIMEOUT_MS'),
+  logLevel: fromEnv('LOG_LEVEL'),
+  rateLimit: v.group('API rate limiting (per client IP, shared by every API pod through Redis)', {
+    perMinute: fromEnv('RATE_LIMIT_PER_MINUTE'),
+    windowMs: fromEnv('RATE_LIMIT_WINDOW_MS'),
+    failOpen: fromEnv('RATE_LIMIT_FAIL_OPEN'),
   }),
   trustProxyHops: v.int(envDefault('TRUST_PROXY_HOPS'), 'reverse proxies in front of the API whose X-Forwarded-For is trusted (1 behind an ingress)', { minimum: 0, maximum: 10 }),
   auth: v.group('API authentication', {
-    existingSecret: v.str('', 'Secret with keys API_KEYS and JWT_SECRET; when empty the chart creates one (values kept across upgrades)'),
-    apiKeys: v.block([], 'API keys; when empty one random key is generated on first install', { type: 'array', items: { type: 'string', minLength: 16 } }),
-    jwtIssuer: v.str('', 'expected JWT issuer (empty: not checked)'),
-    jwtAudience: v.str('', 'expected JWT audience (empty: not checked)'),
+    existingSecret: v.str('', 'Secret with keys API_KEYS, API_KEYS_READ_ONLY and JWT_SECRET (each optional but API_KEYS); when empty the chart creates one (values kept across upgrades)'),
+    apiKeys: v.block([], 'API keys with read and write scope; when empty one random key is generated on first install', { type: 'array', items: { type: 'string', minLength: 16, pattern: '^[^,]*$' } }),
+    readOnlyApiKeys: v.block([], 'API keys with read scope only', { type: 'array', items: { type: 'string', minLength: 16, pattern: '^[^,]*$' } }),
+    jwtPublicKey: fromEnv('JWT_PUBLIC_KEY'),
+    jwtIssuer: fromEnv('JWT_ISSUER'),
+    jwtAudience: fromEnv('JWT_AUDIENCE'),
   }),
   api: v.group('HTTP API (port 8000)', {
     replicaCount: v.int(2, 'replicas when autoscaling is off', { minimum: 0, maximum: 100 }),
     resources: resources('100m', '128Mi', '1', '512Mi'),
-    shutdownDelayMs: v.int(envDefault('SHUTDOWN_DELAY_MS'), 'ms the API keeps serving after SIGTERM while endpoints drain (SHUTDOWN_DELAY_MS)', { minimum: 0, maximum: 120000 }),
-    shutdownTimeoutMs: v.int(envDefault('SHUTDOWN_TIMEOUT_MS'), 'ms in-flight requests get to finish after the delay (SHUTDOWN_TIMEOUT_MS)', { minimum: 1000, maximum: 300000 }),
+    shutdownDelayMs: fromEnv('SHUTDOWN_DELAY_MS'),
+    shutdownTimeoutMs: fromEnv('SHUTDOWN_TIMEOUT_MS'),
+    bodyLimitBytes: fromEnv('BODY_LIMIT_BYTES'),
+    corsOrigins: fromEnv('CORS_ORIGINS'),
+    statsFlushIntervalMs: fromEnv('STATS_FLUSH_INTERVAL_MS'),
+    statsWindowMinutes: fromEnv('STATS_WINDOW_MINUTES'),
     service: v.group('API Service', {
       type: v.str('ClusterIP', 'Service type', { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] }),
       port: v.int(envDefault('PORT'), 'Service port', { minimum: 1, maximum: 65535 }),
+      annotations: v.block({}, 'Service annotations (e.g. for a cloud load balancer)', stringMap),
     }),
     autoscaling: v.group('CPU HorizontalPodAutoscaler for the API', {
       enabled: v.bool(false, 'scale the API on CPU'),
@@ -108,32 +174,66 @@ export const valuesDefinition = v.group('pca-agent chart values', {
       targetCPUUtilizationPercentage: v.int(70, 'target average CPU utilisation', { minimum: 1, maximum: 100 }),
     }),
     pdb: v.group('PodDisruptionBudget (rendered when replicas > 1 or autoscaling is on)', {
-      minAvailable: v.int(1, 'pods that must stay available during voluntary disruptions', { minimum: 0 }),
+      maxUnavailable: v.int(1, 'API pods a voluntary disruption (node drain) may take down at once; as a maximum it never blocks a drain, whatever the replica count', { minimum: 1 }),
     }),
     ...scheduling('API'),
+    ...extras('API'),
   }),
   worker: v.group('BullMQ workers (HTTP /health /ready /metrics on port 9464)', {
     replicaCount: v.int(1, 'replicas when autoscaling is off', { minimum: 0, maximum: 100 }),
-    concurrency: v.int(envDefault('WORKER_CONCURRENCY'), 'jobs processed in parallel per worker pod', { minimum: 1, maximum: 256 }),
-    shutdownTimeoutMs: v.int(envDefault('WORKER_SHUTDOWN_TIMEOUT_MS'), 'ms running jobs get to finish after SIGTERM', { minimum: 1000, maximum: 600000 }),
+    queues: fromEnv('WORKER_QUEUES'),
+    concurrency: fromEnv('WORKER_CONCURRENCY'),
+    queueConcurrency: v.group('per-queue concurrency overrides', {
+      reports: fromEnv('WORKER_CONCURRENCY_REPORTS'),
+      uploads: fromEnv('WORKER_CONCURRENCY_UPLOADS'),
+      maintenance: fromEnv('WORKER_CONCURRENCY_MAINTENANCE'),
+    }),
+    shutdownTimeoutMs: fromEnv('WORKER_SHUTDOWN_TIMEOUT_MS'),
+    lockDurationMs: fromEnv('WORKER_LOCK_DURATION_MS'),
+    stalledIntervalMs: fromEnv('WORKER_STALLED_INTERVAL_MS'),
+    maxStalledCount: fromEnv('WORKER_MAX_STALLED_COUNT'),
     resources: resources('100m', '192Mi', '1', '1Gi'),
     autoscaling: v.group('queue-depth autoscaling: KEDA ScaledObject when the cluster has KEDA, else a CPU HPA', {
       enabled: v.bool(true, 'autoscale the workers'),
       minReplicaCount: v.int(0, 'minimum replicas (0 allowed with KEDA; the CPU HPA uses at least 1)', { minimum: 0, maximum: 100 }),
       maxReplicaCount: v.int(10, 'maximum replicas', { minimum: 1, maximum: 100 }),
-      listLength: v.int(10, 'jobs per replica, per queue, waiting or running (KEDA listLength)', { minimum: 1 }),
+      listLength: v.int(10, 'waiting jobs per replica, per queue (KEDA listLength of the wait lists; running jobs count per worker.concurrency)', { minimum: 1 }),
       activationListLength: v.int(0, 'waiting jobs above which KEDA scales from zero', { minimum: 0 }),
       pollingInterval: v.int(15, 'seconds between KEDA queue checks', { minimum: 1 }),
       cooldownPeriod: v.int(300, 'seconds after the last active trigger before scaling to zero', { minimum: 0 }),
       targetCPUUtilizationPercentage: v.int(70, 'CPU target of the fallback HPA (cluster without KEDA)', { minimum: 1, maximum: 100 }),
     }),
     ...scheduling('worker'),
+    ...extras('worker'),
+  }),
+  jobs: v.group('job retries (every queue)', {
+    attempts: fromEnv('JOB_ATTEMPTS'),
+    backoffMs: fromEnv('JOB_BACKOFF_MS'),
+  }),
+  reports: v.group('report artifacts', {
+    retentionDays: fromEnv('REPORT_RETENTION_DAYS'),
+    maxBytes: fromEnv('REPORT_MAX_BYTES'),
+    benchmarkWindowDays: fromEnv('BENCHMARK_WINDOW_DAYS'),
+  }),
+  uploads: v.group('bulk CSV/XLSX uploads', {
+    maxBytes: fromEnv('UPLOAD_MAX_BYTES'),
+    maxUncompressedBytes: fromEnv('UPLOAD_MAX_UNCOMPRESSED_BYTES'),
+    ttlSeconds: fromEnv('UPLOAD_TTL_SECONDS'),
+  }),
+  healthCheck: v.group('thresholds of the health_check task and /api/v1/system/health', {
+    maxRedisLatencyMs: fromEnv('HEALTH_MAX_REDIS_LATENCY_MS'),
+    maxBacklog: fromEnv('HEALTH_MAX_BACKLOG'),
+    maxOldestWaitingSeconds: fromEnv('HEALTH_MAX_OLDEST_WAITING_SECONDS'),
+    maxFailedLastHour: fromEnv('HEALTH_MAX_FAILED_LAST_HOUR'),
+    minWorkers: fromEnv('HEALTH_MIN_WORKERS'),
   }),
   cronJobs: v.group('scheduled tasks, each a CronJob running the task entry point', {
     [CRON_VALUES_KEY.cleanup_old_reports]: cronJob('cleanup_old_reports'),
     [CRON_VALUES_KEY.refresh_benchmarks]: cronJob('refresh_benchmarks'),
     [CRON_VALUES_KEY.health_check]: cronJob('health_check'),
     resources: resources('50m', '128Mi', '500m', '512Mi'),
+    ...scheduling('CronJob'),
+    ...extras('CronJob'),
   }),
   dashboard: v.group('BullMQ queue dashboard (port 5555)', {
     enabled: v.bool(true, 'deploy the dashboard'),
@@ -141,44 +241,49 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     username: v.str('admin', 'basic-auth user name', { minLength: 1 }),
     password: v.str('', 'basic-auth password; empty means generated on first install and kept across upgrades'),
     existingSecret: v.str('', 'Secret with keys DASHBOARD_USERNAME and DASHBOARD_PASSWORD instead of the generated one'),
-    readOnly: v.bool(false, 'hide retry/remove actions'),
-    basePath: v.str('/', 'URL path the dashboard is served under', { pattern: '^(/[A-Za-z0-9._~-]+)*/?$' }),
+    readOnly: fromEnv('DASHBOARD_READ_ONLY'),
+    basePath: fromEnv('DASHBOARD_BASE_PATH'),
     resources: resources('50m', '128Mi', '500m', '256Mi'),
+    service: v.group('dashboard Service', {
+      annotations: v.block({}, 'Service annotations', stringMap),
+    }),
     ...scheduling('dashboard'),
+    ...extras('dashboard'),
   }),
   redis: v.group('embedded Redis (StatefulSet with AOF persistence); disable to use externalRedis', {
     enabled: v.bool(true, 'deploy the embedded Redis'),
-    image: image('redis', '7.4.2', 'Redis'),
-    password: v.str('', 'Redis password; empty means generated on first install and kept across upgrades', { pattern: '^[A-Za-z0-9._~-]*$' }),
+    image: image('', 'redis', REDIS_IMAGE_TAG, 'Redis', 'IfNotPresent', REDIS_ADVISORIES),
+    password: v.str('', 'Redis password (any characters); empty means generated on first install and kept across upgrades'),
     existingSecret: v.str('', 'Secret with the key redis-password instead of the generated one'),
-    maxmemory: v.str('256mb', 'Redis maxmemory (policy is always noeviction: BullMQ must not lose keys)', { pattern: '^[0-9]+(kb|mb|gb)?$' }),
+    maxmemory: v.str('640mb', 'Redis maxmemory: at most 75% of resources.limits.memory (AOF rewrites fork and need headroom); the policy is always noeviction, so a full Redis refuses writes and enqueues: size it for report artifacts (reports.maxBytes × reports kept for reports.retentionDays) and uploads in flight (uploads.maxBytes each)', { pattern: '^[0-9]+(kb|mb|gb)$' }),
     persistence: v.group('PersistentVolumeClaim for /data (AOF)', {
       enabled: v.bool(true, 'use a PVC; false uses an emptyDir (data lost on restart)'),
-      size: v.str('1Gi', 'PVC size', { pattern: '^[0-9]+(Mi|Gi|Ti)$' }),
+      size: v.str('4Gi', 'PVC size (AOF and its rewrite: keep ≥ 4 × maxmemory)', { pattern: '^[0-9]+(Mi|Gi|Ti)$' }),
       storageClass: v.str('', 'StorageClass; empty uses the cluster default'),
     }),
-    resources: resources('50m', '128Mi', '500m', '384Mi'),
+    resources: resources('50m', '256Mi', '500m', '1Gi'),
     ...scheduling('Redis'),
   }),
   externalRedis: v.group('Redis outside the chart, used when redis.enabled is false', {
-    url: v.str('', 'redis:// or rediss:// URL including the password', { pattern: '^(rediss?://.+)?$' }),
-    existingSecret: v.str('', 'Secret with keys redis-url and, for KEDA, redis-address (host:port) and redis-password'),
-    tls: v.bool(false, 'KEDA connects with TLS (set for rediss:// URLs)'),
+    url: v.str('', 'redis:// or rediss:// URL: user, password (percent-encoded as in any URL), host, port (default 6379), database index; rediss:// turns TLS on for the app and KEDA', { pattern: '^(rediss?://[^\\s]+)?$' }),
+    existingSecret: v.str('', 'Secret instead of url, with keys redis-url (redis[s]://host:port/db), redis-address (host:port, for KEDA), redis-username and redis-password (plain, may be empty)'),
+    database: v.int(0, 'database index KEDA reads with existingSecret (with url it comes from the URL)', { minimum: 0, maximum: 15 }),
+    tls: v.bool(false, 'KEDA connects with TLS, with existingSecret (with url, rediss:// decides)'),
   }),
   otelCollector: v.group('OpenTelemetry Collector every service sends traces to', {
     enabled: v.bool(true, 'deploy the Collector (false: services export to otelCollector.exporter.endpoint directly, or not at all)'),
-    image: image('otel/opentelemetry-collector-contrib', '0.120.0', 'Collector'),
+    image: image('', 'otel/opentelemetry-collector-contrib', '0.120.0', 'Collector'),
     exporter: v.group('where the Collector sends traces', {
       endpoint: v.str('', 'OTLP gRPC host:port; empty means the chart\'s Jaeger'),
       insecure: v.bool(true, 'plaintext gRPC to the exporter endpoint'),
     }),
-    memoryLimitMiB: v.int(200, 'memory_limiter hard limit in MiB (keep below the container limit)', { minimum: 16 }),
+    memoryLimitMiB: v.int(200, 'memory_limiter hard limit in MiB (must stay below resources.limits.memory; checked at install)', { minimum: 16 }),
     resources: resources('50m', '128Mi', '500m', '256Mi'),
     ...scheduling('Collector'),
   }),
   jaeger: v.group('Jaeger v2 (in-memory storage) for viewing traces', {
     enabled: v.bool(true, 'deploy Jaeger'),
-    image: image('jaegertracing/jaeger', '2.4.0', 'Jaeger'),
+    image: image('', 'jaegertracing/jaeger', '2.4.0', 'Jaeger'),
     maxTraces: v.int(50000, 'traces kept in memory before the oldest are dropped', { minimum: 1000 }),
     resources: resources('50m', '256Mi', '500m', '1Gi'),
     ...scheduling('Jaeger'),
@@ -187,11 +292,11 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     enabled: v.bool(false, 'create an Ingress'),
     className: v.str('', 'IngressClass name'),
     annotations: v.block({}, 'Ingress annotations', stringMap),
-    host: v.str('pca-agent.local', 'host name', { minLength: 1 }),
+    host: v.str('pca-agent.local', 'host name (a DNS name, optionally *.wildcard)', { pattern: HOST_PATTERN, maxLength: 253 }),
     path: v.str('/', 'path routed to the API', { pattern: '^/' }),
     tls: v.group('TLS for the host', {
       enabled: v.bool(false, 'serve TLS'),
-      secretName: v.str('', 'TLS Secret; empty means <fullname>-api-tls'),
+      secretName: v.str('', 'TLS Secret; empty means <fullname>-api-tls', { pattern: DNS_NAME.replace('^', '^$|^') }),
     }),
   }),
   networkPolicy: v.group('NetworkPolicies: deny all, then allow exactly the flows pca-agent needs', {

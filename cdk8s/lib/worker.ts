@@ -1,13 +1,13 @@
 import { Construct } from 'constructs';
 import { bullPrefix } from '../../services/src/lib/keys';
 import { QUEUE_NAMES, activeListKey, waitListKey } from '../../services/src/queues/contract';
-import { cpuMetric, serviceMonitorOn } from './api';
+import { cpuMetric, scrapeHints, serviceMonitorOn } from './api';
 import { APP_PORTS } from './app-config';
 import { appContainer, type AppContext } from './app-container';
 import { HelmObject } from './helm/helm-object';
 import { when } from './helm/template';
 import { metadata, resourceName, selectorLabels } from './names';
-import { ComponentServiceAccount, componentService, httpProbes, podMetadata, securePodSpec } from './pod-spec';
+import { componentService, httpProbes, podMetadata, securePodSpec } from './pod-spec';
 
 /** The cluster serves KEDA's ScaledObject (checked at install time, not assumed). */
 export const KEDA_AVAILABLE = '(.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject")';
@@ -34,7 +34,6 @@ export class Worker extends Construct {
     this.kedaOn = `and ${as.enabled.expr} ${KEDA_AVAILABLE}`;
     this.hpaOn = `and ${as.enabled.expr} (not ${KEDA_AVAILABLE})`;
 
-    const sa = new ComponentServiceAccount(this, 'sa', { component: 'worker', suffix: 'worker', template: tpl });
     componentService(this, 'service', {
       name: this.name,
       component: 'worker',
@@ -51,16 +50,16 @@ export class Worker extends Construct {
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorLabels('worker') },
         template: {
-          metadata: podMetadata('worker', w.podAnnotations, {
-            ...ctx.config.checksumAnnotation,
-            'prometheus.io/scrape': when(`not ${serviceMonitorOn(v)}`, 'true'),
-            'prometheus.io/port': when(`not ${serviceMonitorOn(v)}`, String(APP_PORTS.worker)),
-            'prometheus.io/path': when(`not ${serviceMonitorOn(v)}`, '/metrics'),
+          metadata: podMetadata('worker', w, {
+            checksums: { ...ctx.config.checksums, ...ctx.redis.checksums },
+            unless: { condition: serviceMonitorOn(v), annotations: scrapeHints(APP_PORTS.worker) },
           }),
           spec: securePodSpec({
-            serviceAccountName: sa.name,
+            serviceAccountName: ctx.serviceAccount.name,
+            automountServiceAccountToken: ctx.serviceAccount.automount,
             scheduling: w,
-            imagePullSecrets: v.imagePullSecrets,
+            spreadOverNodes: 'worker',
+            extraVolumes: w.extraVolumes,
             terminationGracePeriodSeconds: `{{ add (div ${w.shutdownTimeoutMs.expr} 1000) 10 }}`,
             containers: [
               appContainer(ctx, {
@@ -70,6 +69,7 @@ export class Worker extends Construct {
                 resources: w.resources,
                 ports: [{ name: 'http', containerPort: APP_PORTS.worker }],
                 probes: httpProbes('http', '/health', '/ready'),
+                extras: w,
               }),
             ],
           }),
@@ -84,12 +84,14 @@ export class Worker extends Construct {
       kind: 'TriggerAuthentication',
       metadata: metadata(authName, 'worker'),
       spec: {
+        // The names KEDA's redis scaler reads from a TriggerAuthentication; the values are the decoded ones.
         secretTargetRef: [
           when(
             redis.embedded,
             { parameter: 'password', name: redis.embeddedSecretName, key: 'redis-password' },
             { parameter: 'password', name: redis.externalSecretName, key: 'redis-password' },
           ),
+          when(`not ${redis.embedded}`, { parameter: 'username', name: redis.externalSecretName, key: 'redis-username' }),
           when(`not ${redis.embedded}`, { parameter: 'address', name: redis.externalSecretName, key: 'redis-address' }),
         ],
       },
@@ -106,19 +108,31 @@ export class Worker extends Construct {
         maxReplicaCount: as.maxReplicaCount.value,
         pollingInterval: as.pollingInterval.value,
         cooldownPeriod: as.cooldownPeriod.value,
-        // Per queue: waiting jobs drive the scale; running jobs keep at least one replica until they finish.
-        // List names are the exact keys BullMQ uses: same functions as the code, prefix from values.
+        // Per queue: waiting jobs drive the scale (listLength per replica); running jobs count per the
+        // queue's concurrency, so KEDA never wants fewer pods than hold running jobs. List names are the
+        // exact keys BullMQ uses: same functions as the code, prefix from values.
         triggers: QUEUE_NAMES.flatMap((queue) => [
-          { name: `queue-${queue}`, listName: waitListKey(bullPrefix(v.redisKeyPrefix.text), queue), activation: as.activationListLength.str },
-          { name: `queue-${queue}-active`, listName: activeListKey(bullPrefix(v.redisKeyPrefix.text), queue), activation: '0' },
+          {
+            name: `queue-${queue}`,
+            listName: waitListKey(bullPrefix(v.redisKeyPrefix.text), queue),
+            length: as.listLength.str,
+            activation: as.activationListLength.str,
+          },
+          {
+            name: `queue-${queue}-active`,
+            listName: activeListKey(bullPrefix(v.redisKeyPrefix.text), queue),
+            length: `{{ default ${w.concurrency.expr} ${w.queueConcurrency[queue].expr} | quote }}`,
+            activation: '0',
+          },
         ]).map((t) => ({
           type: 'redis',
           name: t.name,
           metadata: {
             address: when(redis.embedded, redis.kedaAddress),
-            enableTLS: when(`not ${redis.embedded}`, v.externalRedis.tls.str),
+            databaseIndex: when(`not ${redis.embedded}`, '{{ include "pca-agent.externalRedis.db" . | quote }}'),
+            enableTLS: when(`not ${redis.embedded}`, '{{ include "pca-agent.externalRedis.tls" . | quote }}'),
             listName: t.listName,
-            listLength: as.listLength.str,
+            listLength: t.length,
             activationListLength: t.activation,
           },
           authenticationRef: { name: authName },

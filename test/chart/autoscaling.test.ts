@@ -14,7 +14,7 @@ const activeTriggers = (objects: K8sObject[]) => allTriggers(objects).filter((t)
 describe('worker autoscaling follows the cluster capabilities', () => {
   test('without KEDA: a CPU HPA (min at least 1) and no replicas in the Deployment', () => {
     const objects = render(['--set', 'worker.autoscaling.minReplicaCount=0']);
-    expect(kinds(objects)).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'Service', 'ServiceAccount']);
+    expect(kinds(objects)).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'Service']);
     const hpa = find(objects, 'HorizontalPodAutoscaler', 'rel-pca-agent-worker') as any;
     expect(hpa.spec.minReplicas).toBe(1);
     expect(hpa.spec.maxReplicas).toBe(10);
@@ -24,11 +24,12 @@ describe('worker autoscaling follows the cluster capabilities', () => {
 
   test('with --api-versions keda.sh/v1alpha1/ScaledObject: ScaledObject + TriggerAuthentication from the Redis secret, no HPA', () => {
     const objects = render([...KEDA, '--set', 'worker.autoscaling.maxReplicaCount=7', '--set', 'worker.autoscaling.listLength=25', '--set', 'worker.autoscaling.activationListLength=2', '--set', 'worker.autoscaling.pollingInterval=5', '--set', 'worker.autoscaling.cooldownPeriod=60']);
-    expect(kinds(objects)).toEqual(['Deployment', 'ScaledObject', 'Service', 'ServiceAccount']);
+    expect(kinds(objects)).toEqual(['Deployment', 'ScaledObject', 'Service']);
     const so = find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any;
     expect(so.spec).toMatchObject({ scaleTargetRef: { name: 'rel-pca-agent-worker' }, minReplicaCount: 0, maxReplicaCount: 7, pollingInterval: 5, cooldownPeriod: 60 });
     expect(allTriggers(objects).map((t) => t.name)).toEqual(QUEUE_NAMES.flatMap((q) => [`queue-${q}`, `queue-${q}-active`]));
-    for (const t of activeTriggers(objects)) expect(t.metadata).toMatchObject({ listLength: '25', activationListLength: '0' });
+    // Running jobs count per the worker's concurrency: KEDA never asks for fewer pods than hold running jobs.
+    for (const t of activeTriggers(objects)) expect(t.metadata).toMatchObject({ listLength: '4', activationListLength: '0' });
     for (const t of triggers(objects)) {
       expect(t).toMatchObject({ type: 'redis', authenticationRef: { name: 'rel-pca-agent-worker-redis' } });
       expect(t.metadata).toMatchObject({ address: 'rel-pca-agent-redis.pca.svc:6379', listLength: '25', activationListLength: '2' });
@@ -38,24 +39,72 @@ describe('worker autoscaling follows the cluster capabilities', () => {
     expect(find(objects, 'Secret', 'rel-pca-agent-redis')).toBeDefined();
   });
 
-  test('external Redis: KEDA reads address and password from the external Redis Secret', () => {
+  const externalSecret = (objects: K8sObject[]) =>
+    Object.fromEntries(
+      Object.entries((find(objects, 'Secret', 'rel-pca-agent-external-redis') as any).data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+    );
+
+  test('external Redis: the URL is parsed once, completely; KEDA gets address, user and password from the Secret', () => {
     const objects = render([...KEDA, '--set', 'redis.enabled=false', '--set', 'externalRedis.url=redis://:pw123@cache.internal:6380/0']);
     const ta = find(objects, 'TriggerAuthentication', 'rel-pca-agent-worker-redis') as any;
     expect(ta.spec.secretTargetRef).toEqual([
       { parameter: 'password', name: 'rel-pca-agent-external-redis', key: 'redis-password' },
+      { parameter: 'username', name: 'rel-pca-agent-external-redis', key: 'redis-username' },
       { parameter: 'address', name: 'rel-pca-agent-external-redis', key: 'redis-address' },
     ]);
-    const secret = find(objects, 'Secret', 'rel-pca-agent-external-redis') as any;
-    const decoded = Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
-    expect(decoded).toEqual({ 'redis-url': 'redis://:pw123@cache.internal:6380/0', 'redis-address': 'cache.internal:6380', 'redis-password': 'pw123' });
-    for (const t of allTriggers(objects)) expect(t.metadata.address).toBeUndefined();
+    expect(externalSecret(objects)).toEqual({ 'redis-url': 'redis://cache.internal:6380/0', 'redis-address': 'cache.internal:6380', 'redis-username': '', 'redis-password': 'pw123' });
+    for (const t of allTriggers(objects)) {
+      expect(t.metadata.address).toBeUndefined();
+      expect(t.metadata).toMatchObject({ databaseIndex: '0', enableTLS: 'false' });
+    }
     expect(find(objects, 'StatefulSet', 'rel-pca-agent-redis')).toBeUndefined();
+  });
+
+  test('external Redis with a user, a percent-encoded password, no port, a database index and rediss://', () => {
+    const objects = render([...KEDA, '--set', 'redis.enabled=false', '--set-string', 'externalRedis.url=rediss://app:p%40ss%3Aw%2Frd%25x@redis.example/3']);
+    expect(externalSecret(objects)).toEqual({
+      'redis-url': 'rediss://redis.example:6379/3',
+      'redis-address': 'redis.example:6379',
+      'redis-username': 'app',
+      'redis-password': 'p@ss:w/rd%x',
+    });
+    for (const t of allTriggers(objects)) expect(t.metadata).toMatchObject({ databaseIndex: '3', enableTLS: 'true' });
+    // The app gets the credentials as they are, never spliced into a URL.
+    const env = (find(objects, 'Deployment', 'rel-pca-agent-worker') as any).spec.template.spec.containers[0].env as any[];
+    const byName = Object.fromEntries(env.map((e) => [e.name, e]));
+    expect(byName.REDIS_URL.valueFrom.secretKeyRef).toEqual({ name: 'rel-pca-agent-external-redis', key: 'redis-url' });
+    expect(byName.REDIS_USERNAME.valueFrom.secretKeyRef).toMatchObject({ key: 'redis-username' });
+    expect(byName.REDIS_PASSWORD.valueFrom.secretKeyRef).toMatchObject({ key: 'redis-password' });
+  });
+
+  test('external Redis URLs the chart cannot use fail with a message naming the value', () => {
+    for (const [url, message] of [
+      ['redis://cache.internal/notadb', /database index/],
+      ['redis://u:%E2%82%AC@cache.internal', /only ASCII percent-escapes/],
+    ] as const) {
+      expect(() => render(['--set', 'redis.enabled=false', '--set-string', `externalRedis.url=${url}`])).toThrow(message);
+    }
+  });
+
+  test('external Redis from an existingSecret: database and TLS for KEDA come from values', () => {
+    const objects = render([...KEDA, '--set', 'redis.enabled=false', '--set', 'externalRedis.existingSecret=my-redis', '--set', 'externalRedis.database=2', '--set', 'externalRedis.tls=true']);
+    expect(find(objects, 'Secret', 'rel-pca-agent-external-redis')).toBeUndefined();
+    for (const t of allTriggers(objects)) expect(t.metadata).toMatchObject({ databaseIndex: '2', enableTLS: 'true' });
+    const ta = find(objects, 'TriggerAuthentication', 'rel-pca-agent-worker-redis') as any;
+    expect(new Set(ta.spec.secretTargetRef.map((r: any) => r.name))).toEqual(new Set(['my-redis']));
+  });
+
+  test('the active triggers follow the concurrency of each queue, per-queue overrides included', () => {
+    const objects = render([...KEDA, '--set', 'worker.concurrency=6', '--set', 'worker.queueConcurrency.uploads=1']);
+    const lengths = Object.fromEntries(activeTriggers(objects).map((t) => [t.name, t.metadata.listLength]));
+    expect(lengths).toEqual({ 'queue-reports-active': '6', 'queue-uploads-active': '1', 'queue-maintenance-active': '6' });
+    for (const t of triggers(objects)) expect(t.metadata.listLength).toBe('10');
   });
 
   test('autoscaling disabled: fixed replicas, neither ScaledObject nor HPA', () => {
     for (const extra of [[], KEDA]) {
       const objects = render([...extra, '--set', 'worker.autoscaling.enabled=false', '--set', 'worker.replicaCount=3']);
-      expect(kinds(objects)).toEqual(['Deployment', 'Service', 'ServiceAccount']);
+      expect(kinds(objects)).toEqual(['Deployment', 'Service']);
       expect((find(objects, 'Deployment', 'rel-pca-agent-worker') as any).spec.replicas).toBe(3);
     }
   });

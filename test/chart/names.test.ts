@@ -47,7 +47,7 @@ describe('names derive from the release', () => {
     const api = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'rel-pca-agent-api') as any;
     const url = api.spec.template.spec.containers[0].env.find((e: any) => e.name === 'REDIS_URL').value as string;
     expect(services.get('rel-pca-agent-redis')?.spec.ports[0].port).toBe(6379);
-    expect(url).toContain('@rel-pca-agent-redis:6379/');
+    expect(url).toBe('redis://rel-pca-agent-redis:6379/0'); // credentials come separately (REDIS_PASSWORD)
     for (const svc of services.values()) {
       const pod = objects.find((o) => (o.kind === 'Deployment' || o.kind === 'StatefulSet') && Object.entries(svc.spec.selector).every(([k, v]) => (o as any).spec.template.metadata.labels[k] === v)) as any;
       expect({ svc: svc.metadata.name, selectsAPod: Boolean(pod) }).toEqual({ svc: svc.metadata.name, selectsAPod: true });

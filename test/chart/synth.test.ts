@@ -48,6 +48,6 @@ describe('npm run synth', () => {
     expect(chart).toContain('apiVersion: v2\n');
     expect(chart).toContain(`version: ${pkg.version}\n`);
     expect(chart).toContain(`appVersion: ${pkg.version}\n`);
-    expect(chart).toContain('kubeVersion: ">=1.27.0-0 <1.36.0-0"\n');
+    expect(chart).toContain('kubeVersion: ">=1.27.0-0"\n');
   });
 });

@@ -34,6 +34,9 @@ test('SIGTERM mid-job: the active jobs finish before the worker exits 0; waiting
   await waitFor('both heavy jobs active', async () => (await fx.queues.reports.getActiveCount()) === 2, 20_000, 10);
   const signalAt = Date.now();
   first.proc.signal('SIGTERM');
+  // The signal is asynchronous: until the worker has begun draining it may still take a job when a heavy
+  // one finishes. Its "shutting down" line is written as it stops fetching, so wait for that line.
+  await waitFor('the worker to begin draining', () => first.proc.logLines().some((l) => String(l.msg).startsWith('worker shutting down')), 20_000, 10);
   // Queued while the worker drains: it must not take them.
   const later = await Promise.all(
     Array.from({ length: 5 }, (_, n) => enqueue(fx.queues, 'generate_campaign_report', { campaigns: [inlineRow(n)] })),

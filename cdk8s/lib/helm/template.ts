@@ -88,7 +88,11 @@ export function emitYaml(value: Json, indent = 0): string[] {
   const lines: string[] = [];
   if (Array.isArray(value)) {
     for (const item of value) {
-      if (isIf(item)) {
+      const keys = isMap(item) ? Object.keys(item) : [];
+      if (keys.length === 1 && keys[0]!.startsWith(SPLICE_PREFIX)) {
+        // A splice as a list item: the template yields list items (`- a`) at this list's indentation.
+        lines.push(`${pad}{{- ${keys[0]!.slice(SPLICE_PREFIX.length)} | nindent ${indent} }}`);
+      } else if (isIf(item)) {
         lines.push(`${pad}{{- if ${item[IF]} }}`, ...emitYaml([item.then], indent));
         if (item.else !== undefined) lines.push(`${pad}{{- else }}`, ...emitYaml([item.else], indent));
         lines.push(`${pad}{{- end }}`);

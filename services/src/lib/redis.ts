@@ -8,9 +8,17 @@ export type RedisRole = 'request' | 'worker';
  * (no offline queue, bounded retries per command) so the API answers 503 instead of hanging;
  * worker connections block and retry forever, as BullMQ requires (`maxRetriesPerRequest: null`).
  */
-export function createRedis(cfg: Pick<Config, 'REDIS_URL' | 'REDIS_COMMAND_TIMEOUT_MS'>, role: RedisRole, name?: string): Redis {
+export function createRedis(
+  cfg: Pick<Config, 'REDIS_URL' | 'REDIS_COMMAND_TIMEOUT_MS'> & Partial<Pick<Config, 'REDIS_USERNAME' | 'REDIS_PASSWORD'>>,
+  role: RedisRole,
+  name?: string,
+): Redis {
   const common: RedisOptions = {
     connectionName: name,
+    // Credentials in REDIS_URL win (ioredis fills options from the URL first); these apply when it has none,
+    // so a password with URL-special characters never has to be percent-encoded into a URL.
+    ...(cfg.REDIS_USERNAME ? { username: cfg.REDIS_USERNAME } : {}),
+    ...(cfg.REDIS_PASSWORD ? { password: cfg.REDIS_PASSWORD } : {}),
     lazyConnect: false,
     retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
