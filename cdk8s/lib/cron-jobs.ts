@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { SCHEDULED_JOBS, type ScheduledJobName } from '../../services/src/queues/contract';
 import { appContainer, type AppContext } from './app-container';
 import { HelmObject } from './helm/helm-object';
-import { labels, resourceName } from './names';
+import { labels, metadata, resourceName } from './names';
 import { podMetadata, securePodSpec } from './pod-spec';
 import { CRON_VALUES_KEY } from './values';
 
@@ -39,7 +39,7 @@ export class CronJobs extends Construct {
       new HelmObject(this, job, {
         apiVersion: 'batch/v1',
         kind: 'CronJob',
-        metadata: { name, labels: labels('cronjob', taskLabel) },
+        metadata: metadata(name, 'cronjob', { labels: taskLabel }),
         spec: {
           schedule: c.schedule.value,
           timeZone: c.timeZone.value,

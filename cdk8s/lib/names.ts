@@ -145,7 +145,7 @@ Arguments: dict "image" <an image group of values> "context" $ ["defaultTag" <ta
 {{- $names := list }}
 {{- $global := .Values.global | default dict }}
 {{- range (concat ($global.imagePullSecrets | default list) .Values.imagePullSecrets) }}
-{{- $names = append $names (ternary . (get (. | default dict) "name") (kindIs "string" .)) }}
+{{- if kindIs "string" . }}{{ $names = append $names . }}{{ else }}{{ $names = append $names .name }}{{ end }}
 {{- end }}
 {{- range ($names | uniq) }}
 - name: {{ . }}

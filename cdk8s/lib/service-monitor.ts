@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { serviceMonitorOn } from './api';
 import { HelmObject } from './helm/helm-object';
 import { splice } from './helm/template';
-import { labels, resourceName } from './names';
+import { labels, metadata, resourceName } from './names';
 import type { ValueRefs } from './values';
 
 /** Prometheus Operator ServiceMonitor for the API and worker /metrics, only when the CRD is served. */
@@ -14,7 +14,7 @@ export class ServiceMonitor extends Construct {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'ServiceMonitor',
       metadata: {
-        name: resourceName('metrics'),
+        ...metadata(resourceName('metrics'), 'worker'),
         labels: { ...labels('worker'), ...splice(`include "pca-agent.toYamlIfAny" ${sm.labels.expr}`) },
       },
       spec: {

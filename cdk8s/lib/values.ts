@@ -226,6 +226,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     maxOldestWaitingSeconds: fromEnv('HEALTH_MAX_OLDEST_WAITING_SECONDS'),
     maxFailedLastHour: fromEnv('HEALTH_MAX_FAILED_LAST_HOUR'),
     minWorkers: fromEnv('HEALTH_MIN_WORKERS'),
+    maxRedisMemoryPercent: fromEnv('HEALTH_MAX_REDIS_MEMORY_PERCENT'),
   }),
   cronJobs: v.group('scheduled tasks, each a CronJob running the task entry point', {
     [CRON_VALUES_KEY.cleanup_old_reports]: cronJob('cleanup_old_reports'),

@@ -182,7 +182,35 @@ describe('health_check', () => {
     expect(stored.failures).toEqual(expect.arrayContaining([
       'reports: 3 jobs waiting > 2',
       expect.stringMatching(/^reports: oldest waiting job \d+ s > 60 s$/),
-      'reports: 0 workers connected < 1',
+      'reports: 0 workers connected < 1 while jobs wait',
     ]));
+  });
+
+  test('no workers with empty queues is healthy (KEDA scaled them to zero); Redis memory headroom is reported', async () => {
+    setup('health-zero', { HEALTH_MIN_WORKERS: '1' });
+    clock = new Date();
+    const report = await healthCheck(fakeJob('health_check', {}), env.ctx);
+    expect(report.status).toBe('ok');
+    for (const q of Object.values(report.queues)) expect(q.workers).toBe(0);
+    expect(report.redis.used_memory_bytes).toBeGreaterThan(0);
+    const info = await env.redis.info('memory');
+    const max = Number(/^maxmemory:(\d+)/m.exec(info)![1]);
+    expect(report.redis.maxmemory_bytes).toBe(max);
+    expect(report.redis.memory_used_percent).toBe(max > 0 ? Math.round((report.redis.used_memory_bytes / max) * 1000) / 10 : null);
+  });
+
+  test('a Redis past its memory threshold fails the check (writes would soon be refused)', async () => {
+    setup('health-mem', { HEALTH_MIN_WORKERS: '0', HEALTH_MAX_REDIS_MEMORY_PERCENT: '1' });
+    const before = await env.redis.config('GET', 'maxmemory') as string[];
+    // A maxmemory just above what is in use: well past 1%, and nothing is refused or evicted meanwhile.
+    const used = Number(/^used_memory:(\d+)/m.exec(await env.redis.info('memory'))![1]);
+    await env.redis.config('SET', 'maxmemory', String(used * 4));
+    try {
+      clock = new Date();
+      const err = await healthCheck(fakeJob('health_check', {}), env.ctx).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/redis memory [\d.]+% of maxmemory > 1%/);
+    } finally {
+      await env.redis.config('SET', 'maxmemory', before[1]!);
+    }
   });
 });

@@ -66,6 +66,7 @@ export const envSchema = z.object({
   HEALTH_MAX_BACKLOG: int(0, 100_000_000).default(1000).describe('health_check fails above this many waiting jobs in a queue'),
   HEALTH_MAX_OLDEST_WAITING_SECONDS: int(1, 30 * 86_400).default(900).describe('health_check fails when a queue\'s oldest waiting job is older (seconds)'),
   HEALTH_MAX_FAILED_LAST_HOUR: int(0, 100_000_000).default(50).describe('health_check fails above this many failures in the last hour'),
+  HEALTH_MAX_REDIS_MEMORY_PERCENT: int(1, 100).default(80).describe('health_check fails when Redis uses more than this share of its maxmemory (writes fail at 100%)'),
   HEALTH_MIN_WORKERS: int(0, 1000).default(1).describe('health_check fails below this many connected workers while jobs wait'),
   REPORT_RETENTION_DAYS: int(1, 3650).default(7).describe('artifacts and their metadata are removed after this'),
   REPORT_MAX_BYTES: int(1024, 512 * 1024 * 1024).default(50 * 1024 * 1024).describe('size cap of one artifact'),

@@ -13,10 +13,19 @@ export interface QueueHealth {
   readonly workers: number;
 }
 
+export interface RedisHealth {
+  readonly latency_ms: number;
+  readonly used_memory_bytes: number;
+  /** 0 when Redis has no maxmemory (then nothing but the machine limits it). */
+  readonly maxmemory_bytes: number;
+  /** used / maxmemory in percent, null without a maxmemory: the headroom before every write and enqueue fails. */
+  readonly memory_used_percent: number | null;
+}
+
 export interface HealthReport {
   readonly status: 'ok' | 'fail';
   readonly checked_at: string;
-  readonly redis: { readonly latency_ms: number };
+  readonly redis: RedisHealth;
   readonly queues: Record<string, QueueHealth>;
   readonly thresholds: {
     readonly max_redis_latency_ms: number;
@@ -24,12 +33,22 @@ export interface HealthReport {
     readonly max_oldest_waiting_seconds: number;
     readonly max_failed_last_hour: number;
     readonly min_workers: number;
+    readonly max_redis_memory_percent: number;
   };
   /** One line per crossed threshold; empty when healthy. */
   readonly failures: string[];
 }
 
 const HOUR_MS = 3_600_000;
+/** A scaled-to-zero worker has this long to start before waiting jobs with no worker count as a failure. */
+export const WORKER_START_GRACE_SECONDS = 60;
+
+/** used_memory and maxmemory from INFO memory. */
+async function redisMemory(info: () => Promise<string>): Promise<{ used: number; max: number }> {
+  const text = await info();
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { used: field('used_memory'), max: field('maxmemory') };
+}
 const RESULT_TTL_SECONDS = 86_400;
 
 async function redisLatencyMs(ping: () => Promise<unknown>): Promise<number> {
@@ -56,11 +75,18 @@ export const healthCheck: Processor<'health_check'> = async (_job, ctx) => {
     max_oldest_waiting_seconds: cfg.HEALTH_MAX_OLDEST_WAITING_SECONDS,
     max_failed_last_hour: cfg.HEALTH_MAX_FAILED_LAST_HOUR,
     min_workers: cfg.HEALTH_MIN_WORKERS,
+    max_redis_memory_percent: cfg.HEALTH_MAX_REDIS_MEMORY_PERCENT,
   };
   const failures: string[] = [];
   const latency = await redisLatencyMs(() => ctx.redis.ping());
   if (latency > thresholds.max_redis_latency_ms) {
     failures.push(`redis latency ${latency} ms > ${thresholds.max_redis_latency_ms} ms`);
+  }
+  // noeviction: a full Redis refuses every write, enqueue and rate-limit count, so headroom is a health signal.
+  const memory = await redisMemory(() => ctx.redis.info('memory'));
+  const memoryPercent = memory.max > 0 ? Math.round((memory.used / memory.max) * 1000) / 10 : null;
+  if (memoryPercent !== null && memoryPercent > thresholds.max_redis_memory_percent) {
+    failures.push(`redis memory ${memoryPercent}% of maxmemory > ${thresholds.max_redis_memory_percent}%`);
   }
 
   const queues: Record<string, QueueHealth> = {};
@@ -90,13 +116,17 @@ export const healthCheck: Processor<'health_check'> = async (_job, ctx) => {
     if (failedLastHour > thresholds.max_failed_last_hour) {
       failures.push(`${name}: ${failedLastHour} failures in the last hour > ${thresholds.max_failed_last_hour}`);
     }
-    if (workers < thresholds.min_workers) failures.push(`${name}: ${workers} workers connected < ${thresholds.min_workers}`);
+    // Too few workers matters only when work waits for them: with empty queues KEDA may rightly scale to zero.
+    const waitingLong = health.oldest_waiting_seconds !== null && health.oldest_waiting_seconds >= WORKER_START_GRACE_SECONDS;
+    if (workers < thresholds.min_workers && waitingLong) {
+      failures.push(`${name}: ${workers} workers connected < ${thresholds.min_workers} while jobs wait`);
+    }
   }
 
   const report: HealthReport = {
     status: failures.length ? 'fail' : 'ok',
     checked_at: new Date(now).toISOString(),
-    redis: { latency_ms: latency },
+    redis: { latency_ms: latency, used_memory_bytes: memory.used, maxmemory_bytes: memory.max, memory_used_percent: memoryPercent },
     queues,
     thresholds,
     failures,

@@ -24,7 +24,12 @@ const queueHealth = z.object({
 const healthSchema = z.object({
   status: z.enum(['ok', 'fail']),
   checked_at: z.string(),
-  redis: z.object({ latency_ms: z.number() }),
+  redis: z.object({
+    latency_ms: z.number(),
+    used_memory_bytes: z.number().int(),
+    maxmemory_bytes: z.number().int().describe('0: no maxmemory set'),
+    memory_used_percent: z.number().nullable().describe('used / maxmemory: the headroom before writes and enqueues fail (noeviction)'),
+  }),
   queues: z.record(z.string(), queueHealth),
   thresholds: z.record(z.string(), z.number()),
   failures: z.array(z.string()),
@@ -40,7 +45,7 @@ export function createSystemRouter(opts: SystemRouterOptions): Router {
       method: 'get',
       path: '/api/v1/system/health',
       summary: 'Last background health check',
-      description: 'Redis latency, backlog, oldest waiting job, failures in the last hour and workers per queue, as the health_check task last measured them.',
+      description: 'Redis latency and memory headroom, and per queue backlog, oldest waiting job, failures in the last hour and workers, as the health_check task last measured them.',
       tags: ['system'],
       scope: 'read',
       responses: {
