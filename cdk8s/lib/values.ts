@@ -65,7 +65,7 @@ function extras(what: string) {
 function image(registry: string, repository: string, tag: string, what: string, pullPolicy = 'IfNotPresent', advisories = '') {
   return v.group(`${what} image${advisories}`, {
     registry: v.str(registry, `${what} image registry (empty: Docker Hub); global.imageRegistry overrides it`, { pattern: '^([a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*)?$' }),
-    repository: v.str(repository, `${what} image repository`, { minLength: 1, pattern: '^[a-z0-9]+([._/-][a-z0-9]+)*$' }),
+    repository: v.str(repository, `${what} image repository (may include a registry when registry is empty)`, { minLength: 1, pattern: '^[a-z0-9]([a-z0-9._/:-]*[a-z0-9])?$' }),
     tag: v.str(tag, `${what} image tag${tag === '' ? "; empty means the chart's appVersion" : ''} (never latest)`, {
       pattern: '^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$',
       notEnum: ['latest'],

@@ -125,7 +125,7 @@ describe('container image (Dockerfile checked without a Docker engine)', () => {
 });
 
 describe('the rendered chart runs exactly what the image provides', () => {
-  const objects = renderChart('pca-agent', 'pca', ['--set', 'image.repository=pca-agent', '--set', 'image.tag=dev'], { tests: true });
+  const objects = renderChart('pca-agent', 'pca', ['--set', 'image.registry=', '--set', 'image.repository=pca-agent', '--set', 'image.tag=dev'], { tests: true });
   const roles = new Map(
     [...readFileSync(join(root, 'services', 'src', 'main.ts'), 'utf8').matchAll(/case '(\w+)':\s*return load<[^>]*>\('([^']+)'\)/g)].map((m) => [m[1] as string, m[2] as string]),
   );

@@ -33,13 +33,14 @@ describe('skaffold.yaml', () => {
     expect(skaffold.deploy.helm.releases).toHaveLength(1);
     expect(release!.name).toBe('pca-agent');
     expect(join(root, release!.chartPath)).toBe(CHART_DIR);
-    expect(release!.setValueTemplates).toEqual({ 'image.repository': '{{.IMAGE_REPO_pca_agent}}', 'image.tag': '{{.IMAGE_TAG_pca_agent}}' });
+    // skaffold's IMAGE_REPO carries the registry (or none, for a local kind/minikube load): the chart's default goes.
+    expect(release!.setValueTemplates).toEqual({ 'image.registry': '', 'image.repository': '{{.IMAGE_REPO_pca_agent}}', 'image.tag': '{{.IMAGE_TAG_pca_agent}}' });
   });
 
   it('sets only values the chart has, and the chart (with its schema) renders the small dev footprint', () => {
     const unknown = Object.keys(release!.setValues).filter((k) => lookup(chartValues, k) === undefined);
     expect(unknown).toEqual([]);
-    const sets = Object.entries({ ...release!.setValues, 'image.repository': 'pca-agent', 'image.tag': 'abc123' }).flatMap(([k, v]) => ['--set', `${k}=${String(v)}`]);
+    const sets = Object.entries({ ...release!.setValues, ...release!.setValueTemplates, 'image.repository': 'pca-agent', 'image.tag': 'abc123' }).flatMap(([k, v]) => ['--set', `${k}=${String(v)}`]);
     const objects = renderChart(release!.name, 'default', sets);
     const byName = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
     expect((byName('Deployment', 'pca-agent-api')?.spec as { replicas?: number }).replicas).toBe(1);

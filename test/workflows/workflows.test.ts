@@ -87,6 +87,26 @@ describe('GitHub workflows reference only what exists', () => {
     expect(firstTest).toBeGreaterThan(install);
   });
 
+  it('release.yml publishes on a v* tag exactly the image values.yaml names (multi-arch) and the chart as an OCI artifact', () => {
+    const wf = workflows['release.yml'] as Workflow & { env: Record<string, string> };
+    expect(Object.keys(wf.on)).toEqual(['push']);
+    expect((wf.on.push as { tags?: string[] }).tags).toEqual(['v*']);
+    const values = chartValues as { image: { registry: string; repository: string; tag: string } };
+    expect(wf.env.IMAGE).toBe(`${values.image.registry}/${values.image.repository}`);
+    // An empty tag means the chart's appVersion, which synth takes from package.json: the version the tag names.
+    expect(values.image.tag).toBe('');
+    const build = steps(wf).find((st) => st.uses?.startsWith('docker/build-push-action')) as { with: Record<string, unknown> } | undefined;
+    expect(build?.with).toMatchObject({ push: true, tags: '${{ env.IMAGE }}:${{ env.VERSION }}' });
+    expect(String(build?.with.platforms).split(',').sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    const text = runs(wf);
+    expect(text).toContain('helm package charts/pca-agent');
+    expect(text).toMatch(/helm push "dist-chart\/pca-agent-\$VERSION\.tgz" "\$CHART_REPOSITORY"/);
+    expect(wf.env.CHART_REPOSITORY).toMatch(/^oci:\/\//);
+    // The tag must match package.json, and the committed chart what cdk8s generates.
+    expect(text).toContain('require("./package.json").version');
+    expect(text).toContain('git diff --exit-code -- charts/');
+  });
+
   it('e2e-kind.yml goes cluster → image → install → wait → helm test → smoke request → uninstall, in that order', () => {
     const text = runs(workflows['e2e-kind.yml'] as Workflow);
     const order = [
