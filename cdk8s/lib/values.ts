@@ -125,7 +125,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
   fullnameOverride: v.str('', 'replaces <release>-pca-agent in object names', { pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$', maxLength: 32 }),
   commonLabels: v.block({}, 'labels added to every object', stringMap),
   commonAnnotations: v.block({}, 'annotations added to every object', stringMap),
-  image: image(APP_IMAGE_REGISTRY, APP_IMAGE_REPOSITORY, '', 'application (API, worker, dashboard, tasks, helm test)'),
+  image: image(APP_IMAGE_REGISTRY, APP_IMAGE_REPOSITORY, '', 'application', 'IfNotPresent', ' (API, worker, dashboard, tasks, helm test)'),
   imagePullSecrets: v.block([], 'pull secrets for every pod, e.g. [{name: regcred}]', {
     type: 'array',
     items: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string' } } },

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { parse } from 'yaml';
 import { CHART_DIR, ROOT } from './helm';
 
 function tree(dir: string): Map<string, string> {
@@ -49,5 +50,21 @@ describe('npm run synth', () => {
     expect(chart).toContain(`version: ${pkg.version}\n`);
     expect(chart).toContain(`appVersion: ${pkg.version}\n`);
     expect(chart).toContain('kubeVersion: ">=1.27.0-0"\n');
+  });
+
+  test('the chart README lists every values key with its default, from the same definition as values.yaml', () => {
+    const readme = readFileSync(join(CHART_DIR, 'README.md'), 'utf8');
+    const values = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+    const leaves: string[] = [];
+    const walk = (o: Record<string, unknown>, path: string[]) => {
+      for (const [k, v] of Object.entries(o)) {
+        // Groups are nested maps whose every value is documented on its own; free-form blocks are leaves.
+        if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && !['global', 'resources'].includes(k)) walk(v as Record<string, unknown>, [...path, k]);
+        else leaves.push([...path, k].join('.'));
+      }
+    };
+    walk(values, []);
+    expect(leaves.length).toBeGreaterThan(100);
+    expect(leaves.filter((k) => !readme.includes(`| \`${k}\` |`))).toEqual([]);
   });
 });

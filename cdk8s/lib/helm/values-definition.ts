@@ -169,3 +169,18 @@ export function valuesYaml(root: GroupNode<any>, header: string): string {
   walk(root, 0);
   return `${lines.join('\n')}\n`;
 }
+
+/** A Markdown table of every key (dotted path, default, description), from the same definition as values.yaml. */
+export function valuesTable(root: GroupNode<any>): string {
+  const rows: string[] = ['| key | default | description |', '| --- | --- | --- |'];
+  const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const walk = (node: GroupNode<any>, path: string[]) => {
+    for (const [k, child] of Object.entries(node.props as Record<string, ValueNode>)) {
+      const p = [...path, k];
+      if (child.kind === 'group') walk(child, p);
+      else rows.push(`| \`${p.join('.')}\` | \`${cell(JSON.stringify(defaults(child)))}\` | ${cell(child.description)} |`);
+    }
+  };
+  walk(root, []);
+  return `${rows.join('\n')}\n`;
+}
