@@ -30,7 +30,6 @@ export class Api extends Construct {
       template: tpl,
     });
     new HelmObject(this, 'deployment', {
-      apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: metadata(this.name, 'api'),
       spec: {
@@ -70,7 +69,6 @@ export class Api extends Construct {
       template: tpl,
     });
     new HelmObject(this, 'hpa', {
-      apiVersion: 'autoscaling/v2',
       kind: 'HorizontalPodAutoscaler',
       metadata: metadata(this.name, 'api'),
       spec: {
@@ -83,7 +81,6 @@ export class Api extends Construct {
       condition: a.autoscaling.enabled.expr,
     });
     new HelmObject(this, 'pdb', {
-      apiVersion: 'policy/v1',
       kind: 'PodDisruptionBudget',
       metadata: metadata(this.name, 'api'),
       spec: { maxUnavailable: a.pdb.maxUnavailable.value, selector: { matchLabels: selectorLabels('api') } },
@@ -92,7 +89,6 @@ export class Api extends Construct {
     });
     const ing = v.ingress;
     new HelmObject(this, 'ingress', {
-      apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
       metadata: metadata(this.name, 'api', { annotations: ing.annotations }),
       spec: {

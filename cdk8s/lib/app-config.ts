@@ -2,7 +2,9 @@ import { Construct } from 'constructs';
 import { envDefault, type Config } from '../../services/src/config/env';
 import { ENV as ENV_KEY, isEnvNode, type EnvName as AppEnvName, type EnvNode } from './env-values';
 import { HelmObject } from './helm/helm-object';
-import { when, type Json } from './helm/template';
+import type { k8s } from 'cdk8s-plus-27';
+import { when } from './helm/template';
+import type { TemplatedItem, TemplatedMap } from './helm/templated';
 import type { GroupNode, ValueNode } from './helm/values-definition';
 import { metadata, nameOr, resourceName, resourceNameExpr } from './names';
 import { valuesDefinition, type ValueRefs } from './values';
@@ -40,7 +42,7 @@ export class AppConfig extends Construct {
     super(scope, id);
     const v = props.values;
     this.authSecretName = nameOr(v.auth.existingSecret, 'auth');
-    const data: { [K in EnvName]?: Json } = {
+    const data: { readonly [K in EnvName]?: TemplatedMap[string] } = {
       NODE_ENV: 'production',
       PORT: String(APP_PORTS.api),
       WORKER_HTTP_PORT: String(APP_PORTS.worker),
@@ -54,7 +56,6 @@ export class AppConfig extends Construct {
       OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process',
     };
     new HelmObject(this, 'configmap', {
-      apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: metadata(this.configMapName, 'api'),
       data,
@@ -63,7 +64,6 @@ export class AppConfig extends Construct {
       preamble: '{{- include "pca-agent.validate" . }}',
     });
     new HelmObject(this, 'auth', {
-      apiVersion: 'v1',
       kind: 'Secret',
       metadata: metadata(resourceName('auth'), 'api'),
       type: 'Opaque',
@@ -78,7 +78,7 @@ export class AppConfig extends Construct {
   }
 
   /** env entries of the API credentials. */
-  authEnv(): Json[] {
+  authEnv(): TemplatedItem<k8s.EnvVar>[] {
     return [
       { name: 'API_KEYS', valueFrom: { secretKeyRef: { name: this.authSecretName, key: 'API_KEYS' } } },
       { name: 'API_KEYS_READ_ONLY', valueFrom: { secretKeyRef: { name: this.authSecretName, key: 'API_KEYS_READ_ONLY', optional: true } } },
@@ -86,7 +86,7 @@ export class AppConfig extends Construct {
     ];
   }
 
-  envFrom(): Json[] {
+  envFrom(): TemplatedItem<k8s.EnvFromSource>[] {
     return [{ configMapRef: { name: this.configMapName } }];
   }
 }
@@ -111,8 +111,8 @@ export function envValueNodes(root: GroupNode<any> = valuesDefinition): { name: 
  * ConfigMap entries of the variables values can set, generated from the env schema: an optional variable
  * left empty (or null) is not rendered, so the app's own default or "unset" applies.
  */
-function envValuesData(): { [name: string]: Json } {
-  const data: { [name: string]: Json } = {};
+function envValuesData(): TemplatedMap {
+  const data: { [name: string]: TemplatedMap[string] } = {};
   for (const { name, path, node } of envValueNodes()) {
     const expr = `.Values.${path.join('.')}`;
     if (node.kind === 'block') data[name] = `{{ join "," ${expr} | quote }}`;

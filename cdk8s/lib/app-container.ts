@@ -1,6 +1,8 @@
 import { SERVICE_NAMES } from '../../services/src/telemetry/service-names';
 import type { AppConfig } from './app-config';
-import { splice, type Json } from './helm/template';
+import type { k8s } from 'cdk8s-plus-27';
+import { splice } from './helm/template';
+import type { TemplatedItem, TemplatedObject } from './helm/templated';
 import type { BlockRef } from './helm/values-definition';
 import { APP_IMAGE, secureContainer, type ContainerProps, type Extras } from './pod-spec';
 import type { Redis } from './redis';
@@ -28,27 +30,27 @@ export interface AppContainerProps {
   readonly resources: BlockRef;
   readonly ports?: ContainerProps['ports'];
   readonly probes?: ContainerProps['probes'];
-  readonly env?: readonly Json[];
+  readonly env?: readonly TemplatedItem<k8s.EnvVar>[];
   /** The component's extraEnv / extraEnvFrom / extraVolumeMounts values. */
   readonly extras?: Extras;
 }
 
 /** A container of the app image: config from the ConfigMap, REDIS_URL from the Redis construct. */
-export function appContainer(ctx: AppContext, props: AppContainerProps): { [k: string]: Json } {
+export function appContainer(ctx: AppContext, props: AppContainerProps): TemplatedObject<k8s.Container> {
   return secureContainer({
     name: props.name,
     image: APP_IMAGE,
     imagePullPolicy: ctx.values.image.pullPolicy.text,
     command: [...APP_ENTRYPOINT, ...props.args],
-    envFrom: [...ctx.config.envFrom(), ...(props.extras ? [{ ...splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraEnvFrom.expr}`) }] : [])],
+    envFrom: [...ctx.config.envFrom(), ...(props.extras ? [splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraEnvFrom.expr}`)] : [])],
     // extraEnv last: a later entry of the same name wins, and may use $(VAR) of the chart's entries.
     env: [
       { name: 'OTEL_SERVICE_NAME', value: SERVICE_NAMES[props.role] },
       ...ctx.redis.connectionEnv(),
       ...(props.env ?? []),
-      ...(props.extras ? [{ ...splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraEnv.expr}`) }] : []),
+      ...(props.extras ? [splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraEnv.expr}`)] : []),
     ],
-    ...(props.extras ? { volumeMounts: [{ ...splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraVolumeMounts.expr}`) }] } : {}),
+    ...(props.extras ? { volumeMounts: [splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraVolumeMounts.expr}`)] } : {}),
     resources: props.resources,
     ...(props.ports ? { ports: props.ports } : {}),
     ...(props.probes ? { probes: props.probes } : {}),

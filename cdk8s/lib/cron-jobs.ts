@@ -37,7 +37,6 @@ export class CronJobs extends Construct {
       names[job] = name;
       const taskLabel = { 'pca-agent.io/task': job };
       new HelmObject(this, job, {
-        apiVersion: 'batch/v1',
         kind: 'CronJob',
         metadata: metadata(name, 'cronjob', { labels: taskLabel }),
         spec: {

@@ -21,7 +21,6 @@ export class Dashboard extends Construct {
     this.enabled = d.enabled.expr;
     this.secretName = nameOr(d.existingSecret, 'dashboard');
     new HelmObject(this, 'secret', {
-      apiVersion: 'v1',
       kind: 'Secret',
       metadata: metadata(resourceName('dashboard'), 'dashboard'),
       type: 'Opaque',
@@ -42,7 +41,6 @@ export class Dashboard extends Construct {
     });
     const secretEnv = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: this.secretName, key } } });
     new HelmObject(this, 'deployment', {
-      apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: metadata(this.name, 'dashboard'),
       spec: {

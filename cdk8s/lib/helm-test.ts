@@ -18,7 +18,6 @@ export class HelmTest extends Construct {
   constructor(scope: Construct, id: string, props: AppContext & { apiUrl: string }) {
     super(scope, id);
     new HelmObject(this, 'pod', {
-      apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
         name: resourceName('smoke-test'),

@@ -42,7 +42,6 @@ export class Jaeger extends Construct {
       exporters: { jaeger_storage_exporter: { trace_storage: 'memstore' } },
     };
     new HelmObject(this, 'config', {
-      apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: metadata(this.name, 'jaeger'),
       data: { 'config.yaml': `${emitYaml(config).join('\n')}\n` },
@@ -63,7 +62,6 @@ export class Jaeger extends Construct {
     });
     const health = (period: number, failures: number) => httpProbe('/status', 'health', period, failures);
     new HelmObject(this, 'deployment', {
-      apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: metadata(this.name, 'jaeger'),
       spec: {

@@ -1,4 +1,6 @@
-import { include, splice, when, type Json } from './helm/template';
+import { include, splice, when } from './helm/template';
+import type { HelmMetadata } from './helm/helm-object';
+import type { TemplatedMap } from './helm/templated';
 import { BlockRef, type LeafRef } from './helm/values-definition';
 
 export type Component = 'app' | 'api' | 'worker' | 'dashboard' | 'redis' | 'otel-collector' | 'jaeger' | 'cronjob' | 'test';
@@ -19,12 +21,12 @@ export function nameOr(ref: LeafRef, suffix: string): string {
 }
 
 /** Standard labels plus the component (and any extra labels such as the task name). */
-export function labels(component: Component, extra: Record<string, string> = {}): { [k: string]: Json } {
+export function labels(component: Component, extra: Record<string, string> = {}): TemplatedMap {
   return { ...splice('include "pca-agent.labels" .'), 'app.kubernetes.io/component': component, ...extra };
 }
 
 /** Selector labels: name + instance + component, never changed across upgrades. */
-export function selectorLabels(component: Component, extra: Record<string, string> = {}): { [k: string]: Json } {
+export function selectorLabels(component: Component, extra: Record<string, string> = {}): TemplatedMap {
   return { ...splice('include "pca-agent.selectorLabels" .'), 'app.kubernetes.io/component': component, ...extra };
 }
 
@@ -46,10 +48,10 @@ export const STANDARD_LABEL_KEYS = [
 export function metadata(
   name: string,
   component: Component,
-  extra: { annotations?: BlockRef | { [k: string]: Json }; labels?: Record<string, string> } = {},
-) {
+  extra: { annotations?: BlockRef | TemplatedMap; labels?: Record<string, string> } = {},
+): HelmMetadata {
   const own = extra.annotations;
-  const annotations: { [k: string]: Json } =
+  const annotations: HelmMetadata['annotations'] =
     own instanceof BlockRef
       ? { ...splice(`include "pca-agent.toYamlIfAny" (merge (dict) ${own.expr} (.Values.commonAnnotations | default dict))`) }
       : own

@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { APP_PORTS } from './app-config';
 import { HelmObject } from './helm/helm-object';
-import { splice, when, type Json } from './helm/template';
+import type { k8s } from 'cdk8s-plus-27';
+import { splice, when } from './helm/template';
+import type { TemplatedItem } from './helm/templated';
 import { JAEGER_UI_PORT } from './jaeger';
 import { metadata, resourceName, selectorLabels, type Component } from './names';
 import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from './otel-collector';
@@ -12,6 +14,9 @@ export interface NetworkPoliciesProps {
   readonly values: ValueRefs;
   readonly redis: Redis;
 }
+
+type Ingress = TemplatedItem<k8s.NetworkPolicyIngressRule>;
+type Egress = TemplatedItem<k8s.NetworkPolicyEgressRule>;
 
 const tcp = (port: number | string) => ({ port, protocol: 'TCP' });
 const pods = (component: Component) => ({ podSelector: { matchLabels: selectorLabels(component) } });
@@ -27,9 +32,8 @@ export class NetworkPolicies extends Construct {
     const np = v.networkPolicy;
     const tpl = 'network-policies.yaml';
     const enabled = np.enabled.expr;
-    const policy = (suffix: string, component: Component | null, spec: { ingress?: Json[]; egress?: Json[] }, condition = enabled) =>
+    const policy = (suffix: string, component: Component | null, spec: { ingress?: Ingress[]; egress?: Egress[] }, condition = enabled) =>
       new HelmObject(this, suffix, {
-        apiVersion: 'networking.k8s.io/v1',
         kind: 'NetworkPolicy',
         metadata: metadata(resourceName(`${suffix}`), component ?? 'api'),
         spec: {
@@ -45,13 +49,13 @@ export class NetworkPolicies extends Construct {
     const scrapers = when(np.metricsFrom.expr, np.metricsFrom.toYaml);
     // The API serves /metrics on its client port: scrapers get their own rule only when restricted.
     const apiScrapers = when(np.metricsFrom.expr, { from: np.metricsFrom.toYaml, ports: [tcp(APP_PORTS.api)] });
-    const dns: Json = { ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] };
-    const toRedis: Json = when(
+    const dns: Egress = { ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] };
+    const toRedis: Egress = when(
       props.redis.embedded,
       { to: [pods('redis')], ports: [tcp(REDIS_PORT)] },
       { ports: [tcp(np.externalRedisPort.value)] },
     );
-    const toCollector: Json = when(v.otelCollector.enabled.expr, { to: [pods('otel-collector')], ports: [tcp(OTLP_HTTP_PORT)] });
+    const toCollector: Egress = when(v.otelCollector.enabled.expr, { to: [pods('otel-collector')], ports: [tcp(OTLP_HTTP_PORT)] });
     const appEgress = [dns, toRedis, toCollector];
 
     policy('deny-all', null, { ingress: [], egress: [] });

@@ -55,7 +55,6 @@ export class OtelCollector extends Construct {
       },
     };
     new HelmObject(this, 'config', {
-      apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: metadata(resourceName('otel-collector'), 'otel-collector'),
       data: { 'config.yaml': `${emitYaml(config).join('\n')}\n` },
@@ -74,7 +73,6 @@ export class OtelCollector extends Construct {
       condition: this.enabled,
     });
     new HelmObject(this, 'deployment', {
-      apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: metadata(this.name, 'otel-collector'),
       spec: {

@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { HelmObject } from './helm/helm-object';
-import { block, include, splice, when, type Json } from './helm/template';
+import type { k8s } from 'cdk8s-plus-27';
+import { block, include, splice, when } from './helm/template';
+import type { TemplatedItem, TemplatedMap, TemplatedObject } from './helm/templated';
 import type { BlockRef, LeafRef } from './helm/values-definition';
 import { labels, metadata, resourceName, selectorLabels, STANDARD_LABEL_KEYS, type Component } from './names';
 
@@ -16,13 +18,12 @@ export interface ContainerProps {
   readonly command?: readonly string[];
   readonly args?: readonly string[];
   readonly ports?: readonly { name: string; containerPort: number | string }[];
-  readonly env?: readonly Json[];
-  readonly envFrom?: readonly Json[];
+  readonly env?: readonly TemplatedItem<k8s.EnvVar>[];
+  readonly envFrom?: readonly TemplatedItem<k8s.EnvFromSource>[];
   readonly resources: BlockRef;
   /** Probes; a long-running container must have readiness and liveness (checked by the tests). */
-  readonly probes?: { readonly startupProbe?: Json; readonly readinessProbe?: Json; readonly livenessProbe?: Json };
-  readonly volumeMounts?: readonly Json[];
-  readonly lifecycle?: Json;
+  readonly probes?: { readonly startupProbe?: TemplatedObject<k8s.Probe>; readonly readinessProbe?: TemplatedObject<k8s.Probe>; readonly livenessProbe?: TemplatedObject<k8s.Probe> };
+  readonly volumeMounts?: readonly TemplatedItem<k8s.VolumeMount>[];
   /** @default APP_UID */
   readonly runAsUser?: number;
 }
@@ -31,12 +32,17 @@ export interface ContainerProps {
  * A container that is secure by default: non-root with a fixed UID, read-only root filesystem with an
  * emptyDir at /tmp, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp.
  */
-export function secureContainer(props: ContainerProps): { [k: string]: Json } {
+export function secureContainer(props: ContainerProps): TemplatedObject<k8s.Container> {
   const uid = props.runAsUser ?? APP_UID;
-  const c: { [k: string]: Json } = {
+  return {
     name: props.name,
     image: props.image,
     imagePullPolicy: props.imagePullPolicy,
+    ...(props.command ? { command: [...props.command] } : {}),
+    ...(props.args ? { args: [...props.args] } : {}),
+    ...(props.ports ? { ports: props.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' })) } : {}),
+    ...(props.env?.length ? { env: [...props.env] } : {}),
+    ...(props.envFrom?.length ? { envFrom: [...props.envFrom] } : {}),
     resources: props.resources.toYaml,
     securityContext: {
       runAsNonRoot: true,
@@ -49,15 +55,8 @@ export function secureContainer(props: ContainerProps): { [k: string]: Json } {
       seccompProfile: { type: 'RuntimeDefault' },
     },
     volumeMounts: [{ name: TMP_VOLUME, mountPath: '/tmp' }, ...(props.volumeMounts ?? [])],
+    ...(props.probes ?? {}),
   };
-  if (props.command) c.command = [...props.command];
-  if (props.args) c.args = [...props.args];
-  if (props.ports) c.ports = props.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: 'TCP' }));
-  if (props.env?.length) c.env = [...props.env];
-  if (props.envFrom?.length) c.envFrom = [...props.envFrom];
-  if (props.lifecycle) c.lifecycle = props.lifecycle;
-  Object.assign(c, props.probes ?? {});
-  return c;
 }
 
 export interface Scheduling {
@@ -80,8 +79,8 @@ export interface Extras {
 
 export interface PodProps {
   readonly serviceAccountName: string;
-  readonly containers: readonly Json[];
-  readonly volumes?: readonly Json[];
+  readonly containers: readonly TemplatedObject<k8s.Container>[];
+  readonly volumes?: readonly TemplatedItem<k8s.Volume>[];
   readonly scheduling?: Scheduling;
   /** Extra volumes from values (`extraVolumes`). */
   readonly extraVolumes?: BlockRef;
@@ -99,14 +98,16 @@ export interface PodProps {
 }
 
 /** A soft spread over nodes: the scheduler prefers, never refuses (one-node dev clusters keep working). */
-export function softNodeSpread(component: Component): Json[] {
+export function softNodeSpread(component: Component): TemplatedItem<k8s.TopologySpreadConstraint>[] {
   return [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(component) } }];
 }
 
 /** Pod spec: no service-account token, pod-level non-root security context, /tmp emptyDir. */
-export function securePodSpec(props: PodProps): { [k: string]: Json } {
+export function securePodSpec(props: PodProps): TemplatedObject<k8s.PodSpec> {
   const uid = props.runAsUser ?? APP_UID;
-  const spec: { [k: string]: Json } = {
+  const sch = props.scheduling;
+  const spread = sch?.topologySpreadConstraints;
+  return {
     serviceAccountName: props.serviceAccountName,
     automountServiceAccountToken: props.automountServiceAccountToken ?? false,
     enableServiceLinks: false,
@@ -118,26 +119,26 @@ export function securePodSpec(props: PodProps): { [k: string]: Json } {
       seccompProfile: { type: 'RuntimeDefault' },
     },
     imagePullSecrets: when('include "pca-agent.imagePullSecrets" .', block('include "pca-agent.imagePullSecrets" .')),
+    ...(props.restartPolicy ? { restartPolicy: props.restartPolicy } : {}),
+    ...(props.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds } : {}),
+    ...(sch
+      ? {
+          priorityClassName: when(sch.priorityClassName.expr, sch.priorityClassName.text),
+          nodeSelector: sch.nodeSelector.toYaml,
+          tolerations: sch.tolerations.toYaml,
+          affinity: sch.affinity.toYaml,
+          topologySpreadConstraints: props.spreadOverNodes
+            ? when(spread!.expr, spread!.toYaml, softNodeSpread(props.spreadOverNodes))
+            : when(spread!.expr, spread!.toYaml),
+        }
+      : {}),
     containers: [...props.containers],
     volumes: [
       { name: TMP_VOLUME, emptyDir: { sizeLimit: '64Mi' } },
       ...(props.volumes ?? []),
-      ...(props.extraVolumes ? [{ ...splice(`include "pca-agent.toYamlIfAny" ${props.extraVolumes.expr}`) }] : []),
+      ...(props.extraVolumes ? [splice(`include "pca-agent.toYamlIfAny" ${props.extraVolumes.expr}`)] : []),
     ],
   };
-  if (props.restartPolicy) spec.restartPolicy = props.restartPolicy;
-  if (props.terminationGracePeriodSeconds !== undefined) spec.terminationGracePeriodSeconds = props.terminationGracePeriodSeconds;
-  const sch = props.scheduling;
-  if (sch) {
-    spec.priorityClassName = when(sch.priorityClassName.expr, sch.priorityClassName.text);
-    spec.nodeSelector = sch.nodeSelector.toYaml;
-    spec.tolerations = sch.tolerations.toYaml;
-    spec.affinity = sch.affinity.toYaml;
-    spec.topologySpreadConstraints = props.spreadOverNodes
-      ? when(sch.topologySpreadConstraints.expr, sch.topologySpreadConstraints.toYaml, softNodeSpread(props.spreadOverNodes))
-      : when(sch.topologySpreadConstraints.expr, sch.topologySpreadConstraints.toYaml);
-  }
-  return spec;
 }
 
 /** `(include (print $.Template.BasePath "/<file>") . | sha256sum)`: changes whenever that template renders differently. */
@@ -165,7 +166,7 @@ export function podMetadata(
   scheduling: Pick<Scheduling, 'podAnnotations' | 'podLabels'> | undefined,
   chart: ChartPodAnnotations = {},
   extraLabels: Record<string, string> = {},
-): { [k: string]: Json } {
+): TemplatedObject<k8s.ObjectMeta> {
   const parts: string[] = [];
   const quoted = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, JSON.stringify(v)]));
   const always = { ...Object.fromEntries(Object.entries(chart.checksums ?? {}).map(([k, t]) => [k, checksumOf(t)])), ...quoted(chart.fixed ?? {}) };
@@ -182,7 +183,7 @@ export function podMetadata(
   };
 }
 
-export function httpProbe(path: string, port: string, periodSeconds: number, failureThreshold: number): Json {
+export function httpProbe(path: string, port: string, periodSeconds: number, failureThreshold: number): TemplatedObject<k8s.Probe> {
   return { httpGet: { path, port }, periodSeconds, timeoutSeconds: 3, failureThreshold };
 }
 
@@ -202,7 +203,6 @@ export class ComponentServiceAccount extends Construct {
     super(scope, id);
     this.name = resourceName(props.suffix);
     new HelmObject(this, 'sa', {
-      apiVersion: 'v1',
       kind: 'ServiceAccount',
       metadata: metadata(this.name, props.component),
       automountServiceAccountToken: false,
@@ -230,7 +230,6 @@ export interface ServiceProps {
 /** ClusterIP (or typed) Service selecting one component's pods. */
 export function componentService(scope: Construct, id: string, props: ServiceProps): HelmObject {
   return new HelmObject(scope, id, {
-    apiVersion: 'v1',
     kind: 'Service',
     metadata: metadata(props.name, props.component, props.annotations ? { annotations: props.annotations } : {}),
     spec: {

@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { generatedSecretValue } from './app-config';
 import { HelmObject } from './helm/helm-object';
-import { when, type Json } from './helm/template';
+import type { k8s } from 'cdk8s-plus-27';
+import { when } from './helm/template';
+import type { TemplatedItem, TemplatedObject } from './helm/templated';
 import { metadata, nameOr, resourceName, selectorLabels } from './names';
 import { ComponentServiceAccount, componentService, imageOf, podMetadata, secureContainer, securePodSpec } from './pod-spec';
 import type { ValueRefs } from './values';
@@ -42,7 +44,6 @@ export class Redis extends Construct {
     const tpl = 'redis.yaml';
 
     new HelmObject(this, 'secret', {
-      apiVersion: 'v1',
       kind: 'Secret',
       metadata: metadata(resourceName('redis'), 'redis'),
       type: 'Opaque',
@@ -54,7 +55,6 @@ export class Redis extends Construct {
     // user and password, so no secret is ever percent-encoded or spliced into a URL.
     const part = (key: string) => `(include "pca-agent.externalRedis.parts" . | fromJson).${key}`;
     new HelmObject(this, 'external-secret', {
-      apiVersion: 'v1',
       kind: 'Secret',
       metadata: metadata(resourceName('external-redis'), 'redis'),
       type: 'Opaque',
@@ -94,7 +94,6 @@ export class Redis extends Construct {
     });
     const persistent = v.redis.persistence.enabled.expr;
     new HelmObject(this, 'statefulset', {
-      apiVersion: 'apps/v1',
       kind: 'StatefulSet',
       metadata: metadata(this.serviceName, 'redis'),
       spec: {
@@ -158,8 +157,8 @@ export class Redis extends Construct {
    * env entries giving a container its Redis: REDIS_URL without credentials, REDIS_USERNAME/REDIS_PASSWORD
    * from the Secret as they are (any characters work; nothing is URL-encoded).
    */
-  connectionEnv(): Json[] {
-    const fromExternal = (name: string, key: string, optional: boolean) => ({
+  connectionEnv(): TemplatedItem<k8s.EnvVar>[] {
+    const fromExternal = (name: string, key: string, optional: boolean): TemplatedObject<k8s.EnvVar> => ({
       name,
       valueFrom: { secretKeyRef: { name: this.externalSecretName, key, ...(optional ? { optional: true } : {}) } },
     });

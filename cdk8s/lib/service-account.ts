@@ -19,7 +19,6 @@ export class AppServiceAccount extends Construct {
     const sa = props.values.serviceAccount;
     this.automount = sa.automountServiceAccountToken.text;
     new HelmObject(this, 'sa', {
-      apiVersion: 'v1',
       kind: 'ServiceAccount',
       metadata: metadata(this.name, 'app', { annotations: sa.annotations }),
       automountServiceAccountToken: sa.automountServiceAccountToken.value,

@@ -11,7 +11,6 @@ export class ServiceMonitor extends Construct {
     super(scope, id);
     const sm = props.values.serviceMonitor;
     new HelmObject(this, 'servicemonitor', {
-      apiVersion: 'monitoring.coreos.com/v1',
       kind: 'ServiceMonitor',
       metadata: {
         ...metadata(resourceName('metrics'), 'worker'),

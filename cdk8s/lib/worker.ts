@@ -41,7 +41,6 @@ export class Worker extends Construct {
       template: tpl,
     });
     new HelmObject(this, 'deployment', {
-      apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: metadata(this.name, 'worker'),
       spec: {
@@ -80,7 +79,6 @@ export class Worker extends Construct {
 
     const authName = resourceName('worker-redis');
     new HelmObject(this, 'trigger-auth', {
-      apiVersion: 'keda.sh/v1alpha1',
       kind: 'TriggerAuthentication',
       metadata: metadata(authName, 'worker'),
       spec: {
@@ -99,7 +97,6 @@ export class Worker extends Construct {
       condition: this.kedaOn,
     });
     new HelmObject(this, 'scaledobject', {
-      apiVersion: 'keda.sh/v1alpha1',
       kind: 'ScaledObject',
       metadata: metadata(this.name, 'worker'),
       spec: {
@@ -142,7 +139,6 @@ export class Worker extends Construct {
       condition: this.kedaOn,
     });
     new HelmObject(this, 'hpa', {
-      apiVersion: 'autoscaling/v2',
       kind: 'HorizontalPodAutoscaler',
       metadata: metadata(this.name, 'worker'),
       spec: {

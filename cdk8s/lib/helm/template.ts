@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import type { HelmBlock, HelmIf, HelmSplice } from './templated';
 
 /**
  * Helm template markers that survive cdk8s's `toJson()` (plain objects, non-null values) and that
@@ -11,24 +12,24 @@ const IF = '$helmIf';
 const SPLICE_PREFIX = '$helm:';
 
 /** `key: {{- <expr> | nindent N }}`: a value rendered by a template function, e.g. `toYaml .Values.x`. */
-export function block(expr: string): { [key: string]: Json } {
-  return { [BLOCK]: expr };
+export function block(expr: string): HelmBlock {
+  return { [BLOCK]: expr } as HelmBlock;
 }
 
 /**
  * A map value or list item present only when `condition` holds (with an optional `otherwise`).
  * In a map: `{{- if cond }} key: then {{- else }} key: otherwise {{- end }}`; in a list: a guarded item.
  */
-export function when(condition: string, then: Json, otherwise?: Json): { [key: string]: Json } {
-  return otherwise === undefined ? { [IF]: condition, then } : { [IF]: condition, then, else: otherwise };
+export function when<T, E = T>(condition: string, then: T, otherwise?: E): HelmIf<T | E> {
+  return (otherwise === undefined ? { [IF]: condition, then } : { [IF]: condition, then, else: otherwise }) as HelmIf<T | E>;
 }
 
 /**
  * A map entry that splices the lines a template produces into the surrounding map, e.g.
  * `...splice('include "pca-agent.labels" .')` → `{{- include "pca-agent.labels" . | nindent N }}`.
  */
-export function splice(expr: string): { [key: string]: Json } {
-  return { [SPLICE_PREFIX + expr]: true };
+export function splice(expr: string): HelmSplice {
+  return { [SPLICE_PREFIX + expr]: true } as HelmSplice;
 }
 
 /** `{{ include "<name>" . }}`. */
@@ -83,7 +84,8 @@ function multiline(v: Json): v is string {
 }
 
 /** Renders a JSON value (with markers) as Helm-template YAML lines at the given indentation. */
-export function emitYaml(value: Json, indent = 0): string[] {
+export function emitYaml(input: Json | object, indent = 0): string[] {
+  const value = input as Json;
   const pad = ' '.repeat(indent);
   const lines: string[] = [];
   if (Array.isArray(value)) {

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { block, type Json } from './template';
+import type { HelmBlock } from './templated';
 
 /**
  * One typed values definition drives three outputs: `values.yaml` (every key documented in the line
@@ -106,7 +107,7 @@ export class BlockRef {
     return `.Values.${this.path.join('.')}`;
   }
   /** `key:` followed by `toYaml` of the value. */
-  get toYaml(): Json {
+  get toYaml(): HelmBlock {
     return block(`toYaml ${this.expr}`);
   }
 }
