@@ -127,6 +127,15 @@ describe('a chart a platform team can adopt', () => {
     expect((find(render(['-f', values]), 'Deployment', 'rel-pca-agent-api') as any).spec.template.spec.topologySpreadConstraints).toEqual(own);
   });
 
+  test('the scheduled health_check runs inside its CronJob pod, so it never needs (or wakes) a worker', () => {
+    const cron = find(render(), 'CronJob', 'rel-pca-agent-health-check') as any;
+    const command = cron.spec.jobTemplate.spec.template.spec.containers[0].command as string[];
+    expect(command.slice(-3)).toEqual(['task', 'health_check', '--inline']);
+    for (const other of ['rel-pca-agent-cleanup-old-reports', 'rel-pca-agent-refresh-benchmarks']) {
+      expect((find(render(), 'CronJob', other) as any).spec.jobTemplate.spec.template.spec.containers[0].command).not.toContain('--inline');
+    }
+  });
+
   test("the Redis StatefulSet's serviceName is a headless Service selecting its pod", () => {
     const objects = render();
     const sts = find(objects, 'StatefulSet', 'rel-pca-agent-redis') as any;
