@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { CampaignStore } from '../../services/src/domain/campaign-store';
-import { sleep, startApiProcess, type ApiHandle } from '../helpers/processes';
+import { sleep, startApiProcess, waitFor, type ApiHandle } from '../helpers/processes';
 import { auth, inlineRow, queueFixture, roleEnv, WRITE_KEY, type QueueFixture } from './support';
 
 jest.setTimeout(60_000);
@@ -56,7 +56,10 @@ test('SIGTERM under autocannon load: readiness 503 first, every request sent bef
     ...Array.from({ length: 2 }, () => client('/api/v1/campaigns/suggested-questions')),
   ];
 
-  await sleep(2000);
+  // Load for a while and enough tracked requests answered before the signal (a count, not a fixed time:
+  // on a busy machine two seconds may hold only a handful).
+  await sleep(1000);
+  await waitFor('tracked requests before the signal', () => tracked.length > 30, 30_000, 20);
   const signalAt = Date.now();
   api.proc.signal('SIGTERM');
   // The signal is asynchronous: poll readiness until it turns (it must, long before the listener closes).
