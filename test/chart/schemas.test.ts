@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { find, render, scenarioRenders, type K8sObject } from './helm';
-import { kedaUnknownFields } from './keda-fields';
+import { crdUnknownFields, isCrd } from './crd-fields';
 
 function validate(objects: K8sObject[]): { kind: string; name: string; errors: string[] }[] {
   const file = join(mkdtempSync(join(tmpdir(), 'pca-validate-')), 'objects.json');
@@ -23,20 +23,22 @@ const SERVED_1_27_TO_1_35 = new Set([
   'autoscaling/v2/HorizontalPodAutoscaler', 'policy/v1/PodDisruptionBudget',
   'networking.k8s.io/v1/NetworkPolicy', 'networking.k8s.io/v1/Ingress',
 ]);
-const GATED_CRDS = new Set(['keda.sh/v1alpha1/ScaledObject', 'keda.sh/v1alpha1/TriggerAuthentication', 'monitoring.coreos.com/v1/ServiceMonitor']);
+const GATED_CRDS = new Set([
+  'keda.sh/v1alpha1/ScaledObject', 'keda.sh/v1alpha1/TriggerAuthentication', 'monitoring.coreos.com/v1/ServiceMonitor', 'gateway.networking.k8s.io/v1/HTTPRoute',
+]);
 
 describe('every rendered object validated offline', () => {
   const renders = scenarioRenders();
 
   test.each(renders.map((r) => [r.name, r.objects] as const))(
-    'kubernetes-models / KEDA schema + unknown-field walk find no error: %s',
+    'kubernetes-models / KEDA / Gateway API schema + unknown-field walk find no error: %s',
     (_name, objects) => {
       const checked = objects.filter((o) => o.apiVersion !== 'monitoring.coreos.com/v1');
       const results = validate(checked);
       expect(results).toHaveLength(checked.length);
       const errors = results.filter((r) => r.errors.length);
-      const kedaErrors = objects.filter((o) => o.apiVersion.startsWith('keda.sh/')).flatMap((o) => kedaUnknownFields(o).map((e) => `${o.metadata.name}: ${e}`));
-      expect({ errors, kedaErrors }).toEqual({ errors: [], kedaErrors: [] });
+      const crdErrors = objects.filter(isCrd).flatMap((o) => crdUnknownFields(o).map((e) => `${o.metadata.name}: ${e}`));
+      expect({ errors, crdErrors }).toEqual({ errors: [], crdErrors: [] });
     },
   );
 
@@ -61,6 +63,6 @@ describe('every rendered object validated offline', () => {
     const so = structuredClone(find(objects, 'ScaledObject', 'rel-pca-agent-worker')) as any;
     so.spec.triggers[0].metdata = so.spec.triggers[0].metadata;
     so.spec.minReplicas = 1;
-    expect(kedaUnknownFields(so).sort()).toEqual(['ScaledObject.spec.minReplicas: unknown field', 'ScaledObject.spec.triggers[0].metdata: unknown field']);
+    expect(crdUnknownFields(so).sort()).toEqual(['ScaledObject.spec.minReplicas: unknown field', 'ScaledObject.spec.triggers[0].metdata: unknown field']);
   });
 });
