@@ -6,6 +6,7 @@ import type { AppContext } from './app-container';
 import { CronJobs } from './cron-jobs';
 import { Dashboard } from './dashboard';
 import { HelmTest } from './helm-test';
+import { HttpRoutes, httpRouteOn } from './http-route';
 import { Jaeger } from './jaeger';
 import { NetworkPolicies } from './network-policies';
 import { notesTxt } from './notes';
@@ -31,6 +32,7 @@ export class PcaAgentChart extends Chart {
     const worker = new Worker(this, 'worker', ctx);
     new CronJobs(this, 'cronjobs', ctx);
     const dashboard = new Dashboard(this, 'dashboard', ctx);
+    new HttpRoutes(this, 'http-routes', { values, api, dashboard, jaeger });
     new NetworkPolicies(this, 'network-policies', { values, redis });
     new ServiceMonitor(this, 'service-monitor', { values });
     const testSa = new ComponentServiceAccount(this, 'test-sa', { component: 'test', suffix: 'smoke-test', template: 'tests-smoke.yaml' });
@@ -43,6 +45,7 @@ export class PcaAgentChart extends Chart {
       redisEnabled: redis.embedded,
       kedaOn: worker.kedaOn,
       hpaOn: worker.hpaOn,
+      httpRouteOn: httpRouteOn(values),
     });
   }
 }

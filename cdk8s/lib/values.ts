@@ -16,6 +16,13 @@ const resourcesSchema: JsonSchema = {
 const stringMap: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } };
 const objectList: JsonSchema = { type: 'array', items: { type: 'object' } };
 const anyObject: JsonSchema = { type: 'object' };
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** Gateway API Hostname: a DNS name, optionally with a leading `*.` wildcard label. */
+const hostnames: JsonSchema = {
+  type: 'array',
+  maxItems: 16,
+  items: { type: 'string', maxLength: 253, pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' },
+};
 
 function resources(cpuReq: string, memReq: string, cpuLim: string, memLim: string) {
   return v.block(
@@ -192,6 +199,36 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     tls: v.group('TLS for the host', {
       enabled: v.bool(false, 'serve TLS'),
       secretName: v.str('', 'TLS Secret; empty means <fullname>-api-tls'),
+    }),
+  }),
+  httpRoute: v.group('Gateway API HTTPRoutes (rendered only when the cluster serves gateway.networking.k8s.io/v1); TLS is set on the Gateway listener', {
+    enabled: v.bool(false, 'route the API through a Gateway (needs parentRefs)'),
+    annotations: v.block({}, 'annotations on every HTTPRoute of the chart', stringMap),
+    parentRefs: v.block([], 'Gateways (and listeners) the routes attach to, e.g. [{name: public, namespace: gateway-system, sectionName: https}]', {
+      type: 'array',
+      maxItems: 32,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 253 },
+          namespace: { type: 'string', pattern: DNS_LABEL, maxLength: 63 },
+          sectionName: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$', maxLength: 253 },
+        },
+      },
+    }),
+    hostnames: v.block([], 'host names the API route matches (empty: every host of the listener)', hostnames),
+    path: v.str('/', 'PathPrefix routed to the API; the API serves /api/..., so another prefix needs a URLRewrite in filters', { pattern: '^/' }),
+    matches: v.block([], 'extra HTTPRouteMatch entries of the API rule (any one of them, or the path prefix, selects the rule)', objectList),
+    filters: v.block([], 'HTTPRouteFilter list of the API rule, e.g. [{type: URLRewrite, urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /}}}]', objectList),
+    dashboard: v.group('HTTPRoute to the queue dashboard (served under dashboard.basePath)', {
+      enabled: v.bool(false, 'route dashboard.basePath to the dashboard'),
+      hostnames: v.block([], 'host names of the dashboard route (empty: httpRoute.hostnames)', hostnames),
+    }),
+    jaeger: v.group('HTTPRoute to the Jaeger UI, which has no login: attach it to an internal Gateway only', {
+      enabled: v.bool(false, 'route the Jaeger UI'),
+      hostnames: v.block([], 'host names of the Jaeger UI route (required: the UI is served at /)', hostnames),
     }),
   }),
   networkPolicy: v.group('NetworkPolicies: deny all, then allow exactly the flows pca-agent needs', {

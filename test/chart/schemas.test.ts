@@ -65,4 +65,24 @@ describe('every rendered object validated offline', () => {
     so.spec.minReplicas = 1;
     expect(crdUnknownFields(so).sort()).toEqual(['ScaledObject.spec.minReplicas: unknown field', 'ScaledObject.spec.triggers[0].metdata: unknown field']);
   });
+
+  test('HTTPRoutes are checked too: a misspelled field, a string port, an invalid host name', () => {
+    const objects = render([
+      '--api-versions', 'gateway.networking.k8s.io/v1/HTTPRoute',
+      '--set', 'httpRoute.enabled=true', '--set', 'httpRoute.parentRefs[0].name=public', '--set', 'httpRoute.hostnames[0]=pca.example.com',
+    ]);
+    const route = find(objects, 'HTTPRoute', 'rel-pca-agent-api') as any;
+    expect(validate([route])[0]?.errors).toEqual([]);
+    expect(crdUnknownFields(route)).toEqual([]);
+    const typo = structuredClone(route);
+    typo.spec.parentRefs[0].sectionNmae = 'https';
+    typo.spec.rules[0].backendRef = typo.spec.rules[0].backendRefs;
+    expect(crdUnknownFields(typo).sort()).toEqual(['HTTPRoute.spec.parentRefs[0].sectionNmae: unknown field', 'HTTPRoute.spec.rules[0].backendRef: unknown field']);
+    const wrong = structuredClone(route);
+    wrong.spec.rules[0].backendRefs[0].port = 'http';
+    wrong.spec.hostnames = ['PCA_host'];
+    const errors = validate([wrong])[0]?.errors.join('\n');
+    expect(errors).toMatch(/backendRefs\/0\/port must be integer/);
+    expect(errors).toMatch(/hostnames\/0 must match pattern/);
+  });
 });
