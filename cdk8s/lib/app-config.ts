@@ -3,6 +3,7 @@ import { envDefault, type Config } from '../../services/src/config/env';
 import { HelmObject } from './helm/helm-object';
 import { when, type Json } from './helm/template';
 import { metadata, nameOr, resourceName, resourceNameExpr } from './names';
+import { TRUST_PROXY_HOPS_VALUE } from './trust-proxy-hops';
 import type { ValueRefs } from './values';
 
 /** Ports the app image listens on: the env schema's defaults (the chart also sets them explicitly). */
@@ -48,7 +49,7 @@ export class AppConfig extends Construct {
       DASHBOARD_BASE_PATH: v.dashboard.basePath.str,
       DASHBOARD_READ_ONLY: v.dashboard.readOnly.str,
       RATE_LIMIT_PER_MINUTE: v.rateLimit.perMinute.str,
-      TRUST_PROXY_HOPS: v.trustProxyHops.str,
+      TRUST_PROXY_HOPS: TRUST_PROXY_HOPS_VALUE,
       SHUTDOWN_DELAY_MS: v.api.shutdownDelayMs.str,
       SHUTDOWN_TIMEOUT_MS: v.api.shutdownTimeoutMs.str,
       WORKER_CONCURRENCY: v.worker.concurrency.str,

@@ -14,12 +14,15 @@ import { OtelCollector } from './otel-collector';
 import { ComponentServiceAccount } from './pod-spec';
 import { Redis } from './redis';
 import { ServiceMonitor } from './service-monitor';
+import { trustProxyHopsHelper } from './trust-proxy-hops';
 import { values } from './values';
 import { Worker } from './worker';
 
 /** The whole pca-agent deployment, every component wired to the others by reference. */
 export class PcaAgentChart extends Chart {
   readonly notes: string;
+  /** Named templates that depend on this chart's values, appended to _helpers.tpl. */
+  readonly helpers: string;
 
   constructor(scope: Construct, id: string) {
     super(scope, id, { disableResourceNameHashes: true });
@@ -47,5 +50,6 @@ export class PcaAgentChart extends Chart {
       hpaOn: worker.hpaOn,
       httpRouteOn: httpRouteOn(values),
     });
+    this.helpers = trustProxyHopsHelper(values, httpRouteOn(values));
   }
 }

@@ -92,7 +92,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
   rateLimit: v.group('API rate limiting', {
     perMinute: v.int(envDefault('RATE_LIMIT_PER_MINUTE'), 'requests per client per minute', { minimum: 1, maximum: 1000000 }),
   }),
-  trustProxyHops: v.int(envDefault('TRUST_PROXY_HOPS'), 'reverse proxies in front of the API whose X-Forwarded-For is trusted (1 behind an ingress)', { minimum: 0, maximum: 10 }),
+  trustProxyHops: v.autoInt('auto', 'reverse proxies in front of the API whose X-Forwarded-For is trusted; auto: 1 when the chart renders an Ingress or HTTPRoute, else 0; a number wins (0 behind a proxy puts every client in one rate-limit bucket)', { minimum: 0, maximum: 10 }),
   auth: v.group('API authentication', {
     existingSecret: v.str('', 'Secret with keys API_KEYS and JWT_SECRET; when empty the chart creates one (values kept across upgrades)'),
     apiKeys: v.block([], 'API keys; when empty one random key is generated on first install', { type: 'array', items: { type: 'string', minLength: 16 } }),
