@@ -233,9 +233,9 @@ export const valuesDefinition = v.group('pca-agent chart values', {
   }),
   networkPolicy: v.group('NetworkPolicies: deny all, then allow exactly the flows pca-agent needs', {
     enabled: v.bool(false, 'create the NetworkPolicies'),
-    apiIngressFrom: v.block([], 'peers allowed to reach the API and dashboard (empty: any source)', objectList),
+    apiIngressFrom: v.block([], 'peers allowed to reach the API, dashboard and Jaeger UI: your Gateway\'s (or Ingress controller\'s) proxy pods, e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: envoy-gateway-system}}}] (empty: any source)', objectList),
     kedaNamespace: v.str('keda', 'namespace of the KEDA operator, allowed to read Redis queue lengths'),
-    metricsFrom: v.block([], 'peers allowed to scrape worker metrics (empty: any source)', objectList),
+    metricsFrom: v.block([], 'Prometheus peers allowed to scrape /metrics (worker :9464, and the API :8000 that apiIngressFrom otherwise closes); empty: any source on the worker port, and required with apiIngressFrom when the ServiceMonitor renders', objectList),
     externalRedisPort: v.int(6379, 'TCP port egress is allowed to when externalRedis is used', { minimum: 1, maximum: 65535 }),
     exporterPort: v.int(4317, 'TCP port the Collector may reach when exporting outside the chart', { minimum: 1, maximum: 65535 }),
   }),

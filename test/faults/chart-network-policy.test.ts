@@ -250,6 +250,14 @@ test('networkPolicy.enabled: a rendered ServiceMonitor can always scrape the API
   }, (r) => r.restricted && r.monitored);
 });
 
+test('networkPolicy.enabled: apiIngressFrom set, metricsFrom empty and a ServiceMonitor rendered fail and say what to set', () => {
+  const r = helm([
+    'template', 'rel', CHART_DIR, '--set', 'networkPolicy.enabled=true', ...valuesFile({ networkPolicy: { apiIngressFrom: [GATEWAY_PEER] } }), ...SERVICE_MONITOR,
+  ]);
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toMatch(/serviceMonitor\.enabled with networkPolicy\.apiIngressFrom set: .* Set networkPolicy\.metricsFrom to your Prometheus pods/);
+});
+
 test('the NetworkPolicy template names no controller or Gateway namespace: every namespace it selects comes from values', () => {
   const template = readFileSync(join(CHART_DIR, 'templates', 'network-policies.yaml'), 'utf8');
   const namespaces = [...template.matchAll(/^\s+kubernetes\.io\/metadata\.name: (.*)$/gm)].map((m) => m[1]);
