@@ -1,17 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { find, render, scenarioRenders, type K8sObject } from './helm';
 import { crdUnknownFields, isCrd } from './crd-fields';
-
-function validate(objects: K8sObject[]): { kind: string; name: string; errors: string[] }[] {
-  const file = join(mkdtempSync(join(tmpdir(), 'pca-validate-')), 'objects.json');
-  writeFileSync(file, JSON.stringify(objects));
-  const r = spawnSync(process.execPath, [join(__dirname, 'validate-objects.mjs'), file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`validator crashed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { kind: string; name: string; errors: string[] }[];
-}
+import { find, render, scenarioRenders } from './helm';
+import { validateObjects as validate } from './validate';
 
 /**
  * API versions served by every Kubernetes release from the oldest (1.27) to the newest (1.35) the
