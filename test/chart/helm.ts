@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 
 export const ROOT = join(__dirname, '..', '..');
 export const CHART_DIR = join(ROOT, 'charts', 'pca-agent');
@@ -63,6 +64,13 @@ export function render(args: readonly string[] = [], release = 'rel'): K8sObject
   const r = helm(['template', release, CHART_DIR, '--namespace', 'pca', ...args]);
   if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
   return parseManifests(r.stdout);
+}
+
+/** `-f <file>` of values written from an object (lists and dotted label keys without --set escaping). */
+export function valuesFile(values: object): string[] {
+  const file = join(mkdtempSync(join(tmpdir(), 'pca-values-')), 'values.yaml');
+  writeFileSync(file, stringify(values));
+  return ['-f', file];
 }
 
 /** Scenario files under charts/pca-agent/ci plus the defaults (null). */

@@ -1,18 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { CHART_DIR, find, helm, render, scenarios, WITH_OPTIONAL_APIS } from './helm';
+import { CHART_DIR, find, helm, render, scenarios, valuesFile, WITH_OPTIONAL_APIS } from './helm';
 import { renderNotes } from './notes';
 
 const GATEWAY_API = ['--api-versions', 'gateway.networking.k8s.io/v1/HTTPRoute'];
-
-/** `-f` of a values file written from an object (lists and dotted label keys without --set escaping). */
-function valuesFile(values: object): string[] {
-  const file = join(mkdtempSync(join(tmpdir(), 'pca-route-')), 'values.yaml');
-  writeFileSync(file, stringify(values));
-  return ['-f', file];
-}
 
 const ROUTE_VALUES = {
   httpRoute: {

@@ -1,8 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { CHART_DIR, helm, render, scenarios, type K8sObject } from '../chart/helm';
+import { CHART_DIR, helm, render, scenarios, valuesFile, type K8sObject } from '../chart/helm';
 
 /*
  * Pod hardening (non-root, read-only root fs, no escalation, ALL dropped, RuntimeDefault, no host
@@ -156,12 +154,6 @@ function neededInternal(objects: K8sObject[]): Set<string> {
   if (present.has('test') && present.has('api')) need.add('test → api:8000');
   if (present.has('otel-collector') && present.has('jaeger')) need.add('otel-collector → jaeger:4317');
   return need;
-}
-
-function valuesFile(values: object): string[] {
-  const file = join(mkdtempSync(join(tmpdir(), 'pca-netpol-')), 'values.yaml');
-  writeFileSync(file, stringify(values));
-  return ['-f', file];
 }
 
 const SERVICE_MONITOR = ['--set', 'serviceMonitor.enabled=true', '--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor'];
