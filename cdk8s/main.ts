@@ -30,7 +30,7 @@ export function synthHelmChart(): Map<string, string> {
     kubeVersion: KUBE_VERSION_RANGE.constraint,
     values: valuesDefinition,
     valuesHeader: 'Default values for pca-agent. Generated from cdk8s/lib/values.ts by `npm run synth`: do not edit.\nvalues.schema.json (same source) rejects unknown keys and wrong types.',
-    helpers: helpersTpl(CHART_NAME),
+    helpers: helpersTpl(CHART_NAME) + chart.helpers,
     notes: chart.notes,
     scenarios: SCENARIOS,
     extra: {

@@ -7,6 +7,7 @@ import { when } from './helm/template';
 import type { TemplatedItem, TemplatedMap } from './helm/templated';
 import type { GroupNode, ValueNode } from './helm/values-definition';
 import { metadata, nameOr, resourceName, resourceNameExpr } from './names';
+import { TRUST_PROXY_HOPS_VALUE } from './trust-proxy-hops';
 import { valuesDefinition, type ValueRefs } from './values';
 
 /** Ports the app image listens on: the env schema's defaults (the chart also sets them explicitly). */
@@ -47,7 +48,7 @@ export class AppConfig extends Construct {
       PORT: String(APP_PORTS.api),
       WORKER_HTTP_PORT: String(APP_PORTS.worker),
       DASHBOARD_PORT: String(APP_PORTS.dashboard),
-      TRUST_PROXY_HOPS: v.trustProxyHops.str,
+      TRUST_PROXY_HOPS: TRUST_PROXY_HOPS_VALUE,
       SCHEDULER_ENABLED: 'false',
       ...envValuesData(),
       OTEL_EXPORTER_OTLP_ENDPOINT: when(v.otelCollector.enabled.expr, props.otlpEndpoint),

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { serviceMonitorOn } from './api';
 import { APP_PORTS } from './app-config';
 import { HelmObject } from './helm/helm-object';
 import type { k8s } from 'cdk8s-plus-27';
@@ -32,7 +33,7 @@ export class NetworkPolicies extends Construct {
     const np = v.networkPolicy;
     const tpl = 'network-policies.yaml';
     const enabled = np.enabled.expr;
-    const policy = (suffix: string, component: Component | null, spec: { ingress?: Ingress[]; egress?: Egress[] }, condition = enabled) =>
+    const policy = (suffix: string, component: Component | null, spec: { ingress?: Ingress[]; egress?: Egress[] }, condition = enabled, preamble?: string) =>
       new HelmObject(this, suffix, {
         kind: 'NetworkPolicy',
         metadata: metadata(resourceName(`${suffix}`), component ?? 'api'),
@@ -44,6 +45,7 @@ export class NetworkPolicies extends Construct {
         },
         template: tpl,
         condition,
+        ...(preamble ? { preamble } : {}),
       });
     const clients = when(np.apiIngressFrom.expr, np.apiIngressFrom.toYaml);
     const scrapers = when(np.metricsFrom.expr, np.metricsFrom.toYaml);
@@ -59,10 +61,22 @@ export class NetworkPolicies extends Construct {
     const appEgress = [dns, toRedis, toCollector];
 
     policy('deny-all', null, { ingress: [], egress: [] });
-    policy('api-netpol', 'api', {
-      ingress: [{ from: clients, ports: [tcp(APP_PORTS.api)] }, apiScrapers, { from: [pods('test')], ports: [tcp(APP_PORTS.api)] }],
-      egress: appEgress,
-    });
+    // A rendered ServiceMonitor must be able to scrape. The worker's metrics port is open to any source
+    // when metricsFrom is empty, but the API's is its client port: opening it to everyone would undo
+    // apiIngressFrom, so the scraper has to be named.
+    const scrapeCheck = `{{- if and ${enabled} ${serviceMonitorOn(v)} ${np.apiIngressFrom.expr} (not ${np.metricsFrom.expr}) }}
+{{- fail "serviceMonitor.enabled with networkPolicy.apiIngressFrom set: the ServiceMonitor scrapes the API's /metrics on its client port ${APP_PORTS.api}, which apiIngressFrom closes to everyone else. Set networkPolicy.metricsFrom to your Prometheus pods, e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]" }}
+{{- end }}`;
+    policy(
+      'api-netpol',
+      'api',
+      {
+        ingress: [{ from: clients, ports: [tcp(APP_PORTS.api)] }, apiScrapers, { from: [pods('test')], ports: [tcp(APP_PORTS.api)] }],
+        egress: appEgress,
+      },
+      enabled,
+      scrapeCheck,
+    );
     policy('worker-netpol', 'worker', { ingress: [{ from: scrapers, ports: [tcp(APP_PORTS.worker)] }], egress: appEgress });
     policy('dashboard-netpol', 'dashboard', { ingress: [{ from: clients, ports: [tcp(APP_PORTS.dashboard)] }], egress: appEgress }, `and ${enabled} ${v.dashboard.enabled.expr}`);
     policy('cronjob-netpol', 'cronjob', { egress: appEgress });

@@ -9,11 +9,16 @@ export interface NotesProps {
   readonly redisEnabled: string;
   readonly kedaOn: string;
   readonly hpaOn: string;
+  /** Condition under which the chart's HTTPRoutes render. */
+  readonly httpRouteOn: string;
 }
 
 /** NOTES.txt: how to reach what was installed, where the credentials are, and what is off. */
 export function notesTxt(p: NotesProps): string {
   const ns = '{{ .Release.Namespace }}';
+  const r = '.Values.httpRoute';
+  // First host of a route, or a placeholder when the route takes every host of the listener.
+  const host = (hostnames: string) => `{{ ${hostnames} | default (list "<gateway address>") | first }}`;
   return `pca-agent {{ .Chart.AppVersion }} is installed as release "{{ .Release.Name }}" in namespace "${ns}".
 
 API (docs at /api/docs):
@@ -21,6 +26,14 @@ API (docs at /api/docs):
   open http://127.0.0.1:${APP_PORTS.api}/api/docs
 {{- if .Values.ingress.enabled }}
   or via the Ingress: http{{ if .Values.ingress.tls.enabled }}s{{ end }}://{{ .Values.ingress.host }}{{ .Values.ingress.path }}
+{{- end }}
+{{- if ${p.httpRouteOn} }}
+  or via the Gateway{{ range $i, $ref := ${r}.parentRefs }}{{ if $i }},{{ end }} {{ default $.Release.Namespace $ref.namespace }}/{{ $ref.name }}{{ with $ref.sectionName }} (listener {{ . }}){{ end }}{{ end }}:
+    curl http://${host(`${r}.hostnames`)}{{ trimSuffix "/" ${r}.path }}/api/v1/...
+  TLS is configured on the Gateway's listener, not by this chart: use https:// when that listener terminates TLS.
+{{- else if ${r}.enabled }}
+  httpRoute.enabled is set, but this cluster does not serve gateway.networking.k8s.io/v1 HTTPRoute: no route
+  was created. Install the Gateway API CRDs and an implementation, then run helm upgrade.
 {{- end }}
 
 API key (header X-API-Key):
@@ -30,6 +43,9 @@ API key (header X-API-Key):
 Queue dashboard:
   kubectl -n ${ns} port-forward svc/${p.dashboard.serviceName} ${APP_PORTS.dashboard}:${APP_PORTS.dashboard}
   open http://127.0.0.1:${APP_PORTS.dashboard}{{ .Values.dashboard.basePath }}
+{{- if and ${p.httpRouteOn} ${r}.dashboard.enabled }}
+  or via the Gateway: http://${host(`(default ${r}.hostnames ${r}.dashboard.hostnames)`)}{{ .Values.dashboard.basePath }}
+{{- end }}
   user:     kubectl -n ${ns} get secret ${p.dashboard.secretName} -o jsonpath='{.data.DASHBOARD_USERNAME}' | base64 -d; echo
   password: kubectl -n ${ns} get secret ${p.dashboard.secretName} -o jsonpath='{.data.DASHBOARD_PASSWORD}' | base64 -d; echo
 {{- end }}
@@ -38,6 +54,9 @@ Queue dashboard:
 Traces (Jaeger UI):
   kubectl -n ${ns} port-forward svc/${p.jaeger.name} ${JAEGER_UI_PORT}:${JAEGER_UI_PORT}
   open http://127.0.0.1:${JAEGER_UI_PORT}
+{{- if and ${p.httpRouteOn} ${r}.jaeger.enabled }}
+  or via the Gateway: http://${host(`${r}.jaeger.hostnames`)}/
+{{- end }}
 {{- end }}
 
 Check the release: helm test {{ .Release.Name }} -n ${ns}
@@ -59,6 +78,9 @@ Disabled in this release:
 {{- end }}
 {{- if not .Values.ingress.enabled }}
   - Ingress
+{{- end }}
+{{- if not ${p.httpRouteOn} }}
+  - HTTPRoute (Gateway API)
 {{- end }}
 {{- if not .Values.networkPolicy.enabled }}
   - NetworkPolicies

@@ -6,6 +6,7 @@ import type { AppContext } from './app-container';
 import { CronJobs } from './cron-jobs';
 import { Dashboard } from './dashboard';
 import { HelmTest } from './helm-test';
+import { HttpRoutes, httpRouteOn } from './http-route';
 import { Jaeger } from './jaeger';
 import { NetworkPolicies } from './network-policies';
 import { notesTxt } from './notes';
@@ -13,12 +14,15 @@ import { OtelCollector } from './otel-collector';
 import { AppServiceAccount } from './service-account';
 import { Redis } from './redis';
 import { ServiceMonitor } from './service-monitor';
+import { trustProxyHopsHelper } from './trust-proxy-hops';
 import { values } from './values';
 import { Worker } from './worker';
 
 /** The whole pca-agent deployment, every component wired to the others by reference. */
 export class PcaAgentChart extends Chart {
   readonly notes: string;
+  /** Named templates that depend on this chart's values, appended to _helpers.tpl. */
+  readonly helpers: string;
 
   constructor(scope: Construct, id: string) {
     super(scope, id, { disableResourceNameHashes: true });
@@ -32,6 +36,7 @@ export class PcaAgentChart extends Chart {
     const worker = new Worker(this, 'worker', ctx);
     new CronJobs(this, 'cronjobs', ctx);
     const dashboard = new Dashboard(this, 'dashboard', ctx);
+    new HttpRoutes(this, 'http-routes', { values, api, dashboard, jaeger });
     new NetworkPolicies(this, 'network-policies', { values, redis });
     new ServiceMonitor(this, 'service-monitor', { values });
     new HelmTest(this, 'helm-test', { ...ctx, apiUrl: `http://${api.serviceName}:${api.servicePort}` });
@@ -43,6 +48,8 @@ export class PcaAgentChart extends Chart {
       redisEnabled: redis.embedded,
       kedaOn: worker.kedaOn,
       hpaOn: worker.hpaOn,
+      httpRouteOn: httpRouteOn(values),
     });
+    this.helpers = trustProxyHopsHelper(values, httpRouteOn(values));
   }
 }

@@ -14,12 +14,45 @@ export const SCENARIOS: Record<string, Json> = {
     worker: { replicaCount: 3, autoscaling: { enabled: false } },
     dashboard: { enabled: false },
   },
-  'ingress-netpol-monitor-values': {
-    ingress: { enabled: true, className: 'nginx', host: 'pca.example.com', tls: { enabled: true } },
-    trustProxyHops: 1,
-    networkPolicy: { enabled: true, apiIngressFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }] },
+  // The API, dashboard and Jaeger UI behind a Gateway; only that Gateway's proxy pods and Prometheus get in.
+  'gateway-netpol-monitor-values': {
+    httpRoute: {
+      enabled: true,
+      annotations: { 'example.com/owner': 'campaign-analytics' },
+      parentRefs: [{ name: 'public', namespace: 'gateway-system', sectionName: 'https' }],
+      hostnames: ['pca.example.com'],
+      dashboard: { enabled: true },
+      jaeger: { enabled: true, hostnames: ['traces.pca.example.com'] },
+    },
+    dashboard: { basePath: '/queues' },
+    networkPolicy: {
+      enabled: true,
+      apiIngressFrom: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'gateway-system' } },
+          podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'public' } },
+        },
+      ],
+      metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+    },
     serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
     api: { autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6 } },
+  },
+  // The API under a path prefix of a shared host: the prefix is stripped before it reaches the API.
+  'gateway-path-prefix-values': {
+    httpRoute: {
+      enabled: true,
+      parentRefs: [{ name: 'shared' }],
+      hostnames: ['apps.example.com'],
+      path: '/pca',
+      matches: [{ path: { type: 'PathPrefix', value: '/pca' }, headers: [{ name: 'X-Canary', value: 'true' }] }],
+      filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } }],
+    },
+  },
+  // Clusters that still route with an Ingress: TLS on the Ingress, a cloud load balancer in front of the controller.
+  'ingress-tls-values': {
+    ingress: { enabled: true, className: 'public', host: 'pca.example.com', tls: { enabled: true } },
+    trustProxyHops: 2,
   },
   'minimal-resources-values': {
     api: { replicaCount: 1, resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } } },

@@ -17,6 +17,13 @@ const resourcesSchema: JsonSchema = {
 const stringMap: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } };
 const objectList: JsonSchema = { type: 'array', items: { type: 'object' } };
 const anyObject: JsonSchema = { type: 'object' };
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** Gateway API Hostname: a DNS name, optionally with a leading `*.` wildcard label. */
+const hostnames: JsonSchema = {
+  type: 'array',
+  maxItems: 16,
+  items: { type: 'string', maxLength: 253, pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' },
+};
 
 function resources(cpuReq: string, memReq: string, cpuLim: string, memLim: string) {
   return v.block(
@@ -144,7 +151,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     windowMs: fromEnv('RATE_LIMIT_WINDOW_MS'),
     failOpen: fromEnv('RATE_LIMIT_FAIL_OPEN'),
   }),
-  trustProxyHops: v.int(envDefault('TRUST_PROXY_HOPS'), 'reverse proxies in front of the API whose X-Forwarded-For is trusted (1 behind an ingress)', { minimum: 0, maximum: 10 }),
+  trustProxyHops: v.autoInt('auto', 'reverse proxies in front of the API whose X-Forwarded-For is trusted; auto: 1 when the chart renders an Ingress or HTTPRoute, else 0; a number wins (0 behind a proxy puts every client in one rate-limit bucket)', { minimum: 0, maximum: 10 }),
   auth: v.group('API authentication', {
     existingSecret: v.str('', 'Secret with keys API_KEYS, API_KEYS_READ_ONLY and JWT_SECRET (each optional but API_KEYS); when empty the chart creates one (values kept across upgrades)'),
     apiKeys: v.block([], 'API keys with read and write scope; when empty one random key is generated on first install', { type: 'array', items: { type: 'string', minLength: 16, pattern: '^[^,]*$' } }),
@@ -300,11 +307,41 @@ export const valuesDefinition = v.group('pca-agent chart values', {
       secretName: v.str('', 'TLS Secret; empty means <fullname>-api-tls', { pattern: DNS_NAME.replace('^', '^$|^') }),
     }),
   }),
+  httpRoute: v.group('Gateway API HTTPRoutes (rendered only when the cluster serves gateway.networking.k8s.io/v1); TLS is set on the Gateway listener', {
+    enabled: v.bool(false, 'route the API through a Gateway (needs parentRefs)'),
+    annotations: v.block({}, 'annotations on every HTTPRoute of the chart', stringMap),
+    parentRefs: v.block([], 'Gateways (and listeners) the routes attach to, e.g. [{name: public, namespace: gateway-system, sectionName: https}]', {
+      type: 'array',
+      maxItems: 32,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 253 },
+          namespace: { type: 'string', pattern: DNS_LABEL, maxLength: 63 },
+          sectionName: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$', maxLength: 253 },
+        },
+      },
+    }),
+    hostnames: v.block([], 'host names the API route matches (empty: every host of the listener)', hostnames),
+    path: v.str('/', 'PathPrefix routed to the API; the API serves /api/..., so another prefix needs a URLRewrite in filters', { pattern: '^/' }),
+    matches: v.block([], 'extra HTTPRouteMatch entries of the API rule (any one of them, or the path prefix, selects the rule)', objectList),
+    filters: v.block([], 'HTTPRouteFilter list of the API rule, e.g. [{type: URLRewrite, urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /}}}]', objectList),
+    dashboard: v.group('HTTPRoute to the queue dashboard (served under dashboard.basePath)', {
+      enabled: v.bool(false, 'route dashboard.basePath to the dashboard'),
+      hostnames: v.block([], 'host names of the dashboard route (empty: httpRoute.hostnames)', hostnames),
+    }),
+    jaeger: v.group('HTTPRoute to the Jaeger UI, which has no login: attach it to an internal Gateway only', {
+      enabled: v.bool(false, 'route the Jaeger UI'),
+      hostnames: v.block([], 'host names of the Jaeger UI route (required: the UI is served at /)', hostnames),
+    }),
+  }),
   networkPolicy: v.group('NetworkPolicies: deny all, then allow exactly the flows pca-agent needs', {
     enabled: v.bool(false, 'create the NetworkPolicies'),
-    apiIngressFrom: v.block([], 'peers allowed to reach the API and dashboard (empty: any source)', objectList),
+    apiIngressFrom: v.block([], 'peers allowed to reach the API, dashboard and Jaeger UI: your Gateway\'s (or Ingress controller\'s) proxy pods, e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: envoy-gateway-system}}}] (empty: any source)', objectList),
     kedaNamespace: v.str('keda', 'namespace of the KEDA operator, allowed to read Redis queue lengths'),
-    metricsFrom: v.block([], 'peers allowed to scrape worker metrics (empty: any source)', objectList),
+    metricsFrom: v.block([], 'Prometheus peers allowed to scrape /metrics (worker :9464, and the API :8000 that apiIngressFrom otherwise closes); empty: any source on the worker port, and required with apiIngressFrom when the ServiceMonitor renders', objectList),
     externalRedisPort: v.int(6379, 'TCP port egress is allowed to when externalRedis is used', { minimum: 1, maximum: 65535 }),
     exporterPort: v.int(4317, 'TCP port the Collector may reach when exporting outside the chart', { minimum: 1, maximum: 65535 }),
   }),

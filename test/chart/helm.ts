@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 
 export const ROOT = join(__dirname, '..', '..');
 export const CHART_DIR = join(ROOT, 'charts', 'pca-agent');
@@ -65,21 +66,29 @@ export function render(args: readonly string[] = [], release = 'rel'): K8sObject
   return parseManifests(r.stdout);
 }
 
+/** `-f <file>` of values written from an object (lists and dotted label keys without --set escaping). */
+export function valuesFile(values: object): string[] {
+  const file = join(mkdtempSync(join(tmpdir(), 'pca-values-')), 'values.yaml');
+  writeFileSync(file, stringify(values));
+  return ['-f', file];
+}
+
 /** Scenario files under charts/pca-agent/ci plus the defaults (null). */
 export function scenarios(): { name: string; args: string[] }[] {
   const files = readdirSync(join(CHART_DIR, 'ci')).filter((f) => f.endsWith('.yaml')).sort();
   return [{ name: 'defaults', args: [] }, ...files.map((f) => ({ name: f, args: ['-f', join(CHART_DIR, 'ci', f)] }))];
 }
 
-/** Each scenario rendered with and without KEDA installed in the cluster. */
+/** The optional APIs the chart checks for with .Capabilities (KEDA, Prometheus Operator, Gateway API). */
+export const OPTIONAL_APIS = ['keda.sh/v1alpha1/ScaledObject', 'monitoring.coreos.com/v1/ServiceMonitor', 'gateway.networking.k8s.io/v1/HTTPRoute'] as const;
+export const WITH_OPTIONAL_APIS = OPTIONAL_APIS.flatMap((a) => ['--api-versions', a]);
+
+/** Each scenario rendered on a bare cluster and on one that serves every optional API. */
 export function scenarioRenders(): { name: string; objects: K8sObject[] }[] {
   const out: { name: string; objects: K8sObject[] }[] = [];
   for (const s of scenarios()) {
     out.push({ name: s.name, objects: render(s.args) });
-    out.push({
-      name: `${s.name} +KEDA +ServiceMonitor CRD`,
-      objects: render([...s.args, '--api-versions', 'keda.sh/v1alpha1/ScaledObject', '--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor']),
-    });
+    out.push({ name: `${s.name} +KEDA +ServiceMonitor +Gateway API`, objects: render([...s.args, ...WITH_OPTIONAL_APIS]) });
   }
   return out;
 }

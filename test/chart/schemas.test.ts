@@ -1,17 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { find, render, scenarioRenders, type K8sObject } from './helm';
-import { kedaUnknownFields } from './keda-fields';
-
-function validate(objects: K8sObject[]): { kind: string; name: string; errors: string[] }[] {
-  const file = join(mkdtempSync(join(tmpdir(), 'pca-validate-')), 'objects.json');
-  writeFileSync(file, JSON.stringify(objects));
-  const r = spawnSync(process.execPath, [join(__dirname, 'validate-objects.mjs'), file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`validator crashed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { kind: string; name: string; errors: string[] }[];
-}
+import { crdUnknownFields, isCrd } from './crd-fields';
+import { find, render, scenarioRenders } from './helm';
+import { validateObjects as validate } from './validate';
 
 /**
  * API versions served by every Kubernetes release from the oldest (1.27) to the newest (1.35) the
@@ -23,20 +12,22 @@ const SERVED_1_27_TO_1_35 = new Set([
   'autoscaling/v2/HorizontalPodAutoscaler', 'policy/v1/PodDisruptionBudget',
   'networking.k8s.io/v1/NetworkPolicy', 'networking.k8s.io/v1/Ingress',
 ]);
-const GATED_CRDS = new Set(['keda.sh/v1alpha1/ScaledObject', 'keda.sh/v1alpha1/TriggerAuthentication', 'monitoring.coreos.com/v1/ServiceMonitor']);
+const GATED_CRDS = new Set([
+  'keda.sh/v1alpha1/ScaledObject', 'keda.sh/v1alpha1/TriggerAuthentication', 'monitoring.coreos.com/v1/ServiceMonitor', 'gateway.networking.k8s.io/v1/HTTPRoute',
+]);
 
 describe('every rendered object validated offline', () => {
   const renders = scenarioRenders();
 
   test.each(renders.map((r) => [r.name, r.objects] as const))(
-    'kubernetes-models / KEDA schema + unknown-field walk find no error: %s',
+    'kubernetes-models / KEDA / Gateway API schema + unknown-field walk find no error: %s',
     (_name, objects) => {
       const checked = objects.filter((o) => o.apiVersion !== 'monitoring.coreos.com/v1');
       const results = validate(checked);
       expect(results).toHaveLength(checked.length);
       const errors = results.filter((r) => r.errors.length);
-      const kedaErrors = objects.filter((o) => o.apiVersion.startsWith('keda.sh/')).flatMap((o) => kedaUnknownFields(o).map((e) => `${o.metadata.name}: ${e}`));
-      expect({ errors, kedaErrors }).toEqual({ errors: [], kedaErrors: [] });
+      const crdErrors = objects.filter(isCrd).flatMap((o) => crdUnknownFields(o).map((e) => `${o.metadata.name}: ${e}`));
+      expect({ errors, crdErrors }).toEqual({ errors: [], crdErrors: [] });
     },
   );
 
@@ -61,6 +52,26 @@ describe('every rendered object validated offline', () => {
     const so = structuredClone(find(objects, 'ScaledObject', 'rel-pca-agent-worker')) as any;
     so.spec.triggers[0].metdata = so.spec.triggers[0].metadata;
     so.spec.minReplicas = 1;
-    expect(kedaUnknownFields(so).sort()).toEqual(['ScaledObject.spec.minReplicas: unknown field', 'ScaledObject.spec.triggers[0].metdata: unknown field']);
+    expect(crdUnknownFields(so).sort()).toEqual(['ScaledObject.spec.minReplicas: unknown field', 'ScaledObject.spec.triggers[0].metdata: unknown field']);
+  });
+
+  test('HTTPRoutes are checked too: a misspelled field, a string port, an invalid host name', () => {
+    const objects = render([
+      '--api-versions', 'gateway.networking.k8s.io/v1/HTTPRoute',
+      '--set', 'httpRoute.enabled=true', '--set', 'httpRoute.parentRefs[0].name=public', '--set', 'httpRoute.hostnames[0]=pca.example.com',
+    ]);
+    const route = find(objects, 'HTTPRoute', 'rel-pca-agent-api') as any;
+    expect(validate([route])[0]?.errors).toEqual([]);
+    expect(crdUnknownFields(route)).toEqual([]);
+    const typo = structuredClone(route);
+    typo.spec.parentRefs[0].sectionNmae = 'https';
+    typo.spec.rules[0].backendRef = typo.spec.rules[0].backendRefs;
+    expect(crdUnknownFields(typo).sort()).toEqual(['HTTPRoute.spec.parentRefs[0].sectionNmae: unknown field', 'HTTPRoute.spec.rules[0].backendRef: unknown field']);
+    const wrong = structuredClone(route);
+    wrong.spec.rules[0].backendRefs[0].port = 'http';
+    wrong.spec.hostnames = ['PCA_host'];
+    const errors = validate([wrong])[0]?.errors.join('\n');
+    expect(errors).toMatch(/backendRefs\/0\/port must be integer/);
+    expect(errors).toMatch(/hostnames\/0 must match pattern/);
   });
 });

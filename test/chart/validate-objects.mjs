@@ -1,14 +1,19 @@
-// Validates rendered Kubernetes objects offline, in a plain Node process because kubernetes-models and
-// @kubernetes-models/keda are ESM-only ("import" exports). Input: a JSON file of objects (argv[2]).
-// Output (stdout): JSON [{ kind, name, errors: string[] }].
+// Validates rendered Kubernetes objects offline, in a plain Node process because kubernetes-models,
+// @kubernetes-models/keda and @kubernetes-models/gateway-api are ESM-only ("import" exports).
+// Input: a JSON file of objects (argv[2]). Output (stdout): JSON [{ kind, name, errors: string[] }].
+// Custom resources get their unknown-field walk from crd-fields.ts (client-node has no model for them).
 import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 
 const objects = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 
 /** kubernetes-models module of an apiVersion: "v1" → core, "apps/v1" → group. */
+const CRD_MODELS = { 'keda.sh': '@kubernetes-models/keda', 'gateway.networking.k8s.io': '@kubernetes-models/gateway-api' };
+const crdModels = (apiVersion) => CRD_MODELS[apiVersion.split('/')[0]];
+
 async function modelClass(apiVersion, kind) {
-  if (apiVersion.startsWith('keda.sh/')) return (await import(`@kubernetes-models/keda/${apiVersion}`))[kind];
+  const crd = crdModels(apiVersion);
+  if (crd) return (await import(`${crd}/${apiVersion}/${kind}`))[kind];
   return (await import(`kubernetes-models/${apiVersion}`))[kind];
 }
 
@@ -55,7 +60,7 @@ for (const obj of objects) {
       errors.push(`schema: ${err.message}`);
     }
   }
-  if (!obj.apiVersion.startsWith('keda.sh/')) {
+  if (!crdModels(obj.apiVersion)) {
     const cls = clientNodeClass(obj.apiVersion, obj.kind);
     if (!cls) errors.push(`no client-node model for ${obj.apiVersion} ${obj.kind}`);
     else unknownFields(obj, cls.name, obj.kind, errors);

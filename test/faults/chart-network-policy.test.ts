@@ -1,4 +1,6 @@
-import { render, scenarios, type K8sObject } from '../chart/helm';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHART_DIR, helm, render, scenarios, valuesFile, type K8sObject } from '../chart/helm';
 
 /*
  * Pod hardening (non-root, read-only root fs, no escalation, ALL dropped, RuntimeDefault, no host
@@ -36,13 +38,29 @@ interface Pod {
 }
 
 const NAMESPACE = 'pca';
-/** Where traffic can come from outside the release's pods, as namespace labels (no labels: the internet). */
-const OUTSIDE: Record<string, Labels | null> = {
-  'ingress-nginx': { 'kubernetes.io/metadata.name': 'ingress-nginx' },
-  keda: { 'kubernetes.io/metadata.name': 'keda' },
-  'other namespace': { 'kubernetes.io/metadata.name': 'default' },
+const ns = (name: string): Labels => ({ 'kubernetes.io/metadata.name': name });
+/** A pod outside the release: its namespace's labels and its own. */
+interface OutsidePod {
+  readonly namespace: Labels;
+  readonly pod: Labels;
+}
+/** The Gateway's proxy pods, as GEP-1762 labels them, in the Gateway's namespace. */
+const GATEWAY_PROXY: OutsidePod = { namespace: ns('gateway-system'), pod: { 'gateway.networking.k8s.io/gateway-name': 'public' } };
+/** Where traffic can come from outside the release's pods (null: the internet). */
+const OUTSIDE: Record<string, OutsidePod | null> = {
+  gateway: GATEWAY_PROXY,
+  'other pod in the gateway namespace': { namespace: ns('gateway-system'), pod: { 'app.kubernetes.io/name': 'gateway-controller' } },
+  prometheus: { namespace: ns('monitoring'), pod: { 'app.kubernetes.io/name': 'prometheus' } },
+  keda: { namespace: ns('keda'), pod: { app: 'keda-operator' } },
+  'other namespace': { namespace: ns('default'), pod: {} },
   internet: null,
 };
+/** networkPolicy values that admit exactly the Gateway's proxy pods to the API (and Prometheus, when set). */
+const GATEWAY_PEER = {
+  namespaceSelector: { matchLabels: GATEWAY_PROXY.namespace },
+  podSelector: { matchLabels: GATEWAY_PROXY.pod },
+};
+const PROMETHEUS_PEER = { namespaceSelector: { matchLabels: ns('monitoring') } };
 
 function selects(sel: Selector | undefined, labels: Labels): boolean {
   if (!sel) return true;
@@ -62,7 +80,7 @@ function pods(objects: K8sObject[]): Pod[] {
   return out;
 }
 
-type Source = { pod: Pod } | { outside: Labels | null };
+type Source = { pod: Pod } | { outside: OutsidePod | null };
 
 function peerMatches(peer: PolicyPeer, src: Source): boolean {
   if ('pod' in src) {
@@ -72,8 +90,9 @@ function peerMatches(peer: PolicyPeer, src: Source): boolean {
     return selects(peer.podSelector, src.pod.labels);
   }
   if (peer.ipBlock) return true; // modelled as admitting any off-cluster address
+  // A peer without a namespaceSelector selects pods of the policy's own namespace only.
   if (!peer.namespaceSelector || src.outside === null) return false;
-  return selects(peer.namespaceSelector, src.outside) && selects(peer.podSelector, {});
+  return selects(peer.namespaceSelector, src.outside.namespace) && selects(peer.podSelector, src.outside.pod);
 }
 
 const portMatches = (rule: PolicyRule, port: number) => !rule.ports?.length || rule.ports.some((p) => p.port === undefined || p.port === port);
@@ -114,8 +133,8 @@ function externalFlows(objects: K8sObject[]): Set<string> {
   const flows = new Set<string>();
   for (const dst of pods(objects)) {
     for (const port of dst.ports) {
-      for (const [name, labels] of Object.entries(OUTSIDE)) {
-        if (ingressAllows(policies, dst, port, { outside: labels })) flows.add(`${name} → ${dst.component}:${port}`);
+      for (const [name, outside] of Object.entries(OUTSIDE)) {
+        if (ingressAllows(policies, dst, port, { outside })) flows.add(`${name} → ${dst.component}:${port}`);
       }
     }
   }
@@ -137,17 +156,24 @@ function neededInternal(objects: K8sObject[]): Set<string> {
   return need;
 }
 
+const SERVICE_MONITOR = ['--set', 'serviceMonitor.enabled=true', '--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor'];
+
 // Every scenario with the policies on: as its values file has them (apiIngressFrom empty means any source,
-// as documented) and with apiIngressFrom set, so "the API only from the ingress" can be checked.
+// as documented); with apiIngressFrom set to the Gateway's proxy pods, so "the API only from the Gateway"
+// can be checked; and that again with a ServiceMonitor and metricsFrom naming Prometheus.
 const renders = scenarios().flatMap((s) => {
   const on = [...s.args, '--set', 'networkPolicy.enabled=true', '--api-versions', 'keda.sh/v1alpha1/ScaledObject'];
+  const restricted = [...on, ...valuesFile({ networkPolicy: { apiIngressFrom: [GATEWAY_PEER], metricsFrom: [] } })];
   return [
-    { name: s.name, restricted: false, objects: render(on) },
+    { name: s.name, restricted: false, monitored: false, objects: render(on) },
+    { name: `${s.name}, apiIngressFrom=gateway`, restricted: true, monitored: false, objects: render(restricted) },
     {
-      name: `${s.name}, apiIngressFrom=ingress-nginx`,
+      name: `${s.name}, apiIngressFrom=gateway, metricsFrom=prometheus, ServiceMonitor`,
       restricted: true,
-      objects: render([...on, '--set', 'networkPolicy.apiIngressFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=ingress-nginx']),
+      monitored: true,
+      objects: render([...restricted, ...valuesFile({ networkPolicy: { metricsFrom: [PROMETHEUS_PEER] } }), ...SERVICE_MONITOR]),
     },
+    { name: `${s.name}, ServiceMonitor, no restriction`, restricted: false, monitored: true, objects: render([...on, ...SERVICE_MONITOR]) },
   ];
 });
 
@@ -181,17 +207,53 @@ test('networkPolicy.enabled: between the release’s pods exactly the needed flo
   });
 });
 
-test('networkPolicy.enabled: from outside, the API and dashboard only via apiIngressFrom, Redis only from KEDA, nothing else but worker metrics', () => {
+const fromOutside = (objects: K8sObject[]) => {
+  const flows = externalFlows(objects);
+  return (who: string) => [...flows].filter((f) => f.startsWith(`${who} → `)).map((f) => f.slice(who.length + 3)).sort();
+};
+
+test('networkPolicy.enabled: from outside, the API, dashboard and Jaeger UI only from the Gateway, Redis only from KEDA, nothing else but metrics', () => {
   everyScenario((objects) => {
     const flows = externalFlows(objects);
+    const from = fromOutside(objects);
     const present = new Set(pods(objects).map((p) => p.component));
-    const from = (who: string) => [...flows].filter((f) => f.startsWith(`${who} → `)).map((f) => f.slice(who.length + 3)).sort();
     const problems: string[] = [];
     for (const f of flows) if (/→ (otel-collector|cronjob|test):/.test(f)) problems.push(`open from outside: ${f}`);
     // metricsFrom empty means "any scraper" (documented), for the worker's metrics port only.
-    for (const who of ['other namespace', 'internet']) for (const f of from(who)) if (f !== 'worker:9464') problems.push(`${who} → ${f}`);
-    if (present.has('api') && !from('ingress-nginx').includes('api:8000')) problems.push('the ingress controller cannot reach api:8000');
+    for (const who of ['other namespace', 'internet', 'other pod in the gateway namespace']) for (const f of from(who)) if (f !== 'worker:9464') problems.push(`${who} → ${f}`);
+    const entry = ['api:8000', ...(present.has('dashboard') ? ['dashboard:5555'] : []), ...(present.has('jaeger') ? ['jaeger:16686'] : [])];
+    for (const to of entry) if (!from('gateway').includes(to)) problems.push(`the Gateway cannot reach ${to}`);
     if (present.has('redis') && !from('keda').includes('redis:6379')) problems.push('KEDA cannot read the queue lengths in redis:6379');
     return problems.length ? problems : undefined;
   }, (r) => r.restricted);
+});
+
+test('networkPolicy.enabled: a rendered ServiceMonitor can always scrape the API and the workers', () => {
+  everyScenario((objects) => {
+    if (!objects.some((o) => o.kind === 'ServiceMonitor')) return 'no ServiceMonitor rendered';
+    const from = fromOutside(objects);
+    const missing = ['api:8000', 'worker:9464'].filter((to) => !from('prometheus').includes(to));
+    return missing.length ? { 'prometheus cannot scrape': missing } : undefined;
+  }, (r) => r.monitored);
+  // With the API restricted, naming Prometheus in metricsFrom does not open the API to anyone else.
+  everyScenario((objects) => {
+    const open = ['other namespace', 'internet', 'other pod in the gateway namespace'].flatMap((who) => fromOutside(objects)(who).map((f) => `${who} → ${f}`));
+    return open.length ? open : undefined;
+  }, (r) => r.restricted && r.monitored);
+});
+
+test('networkPolicy.enabled: apiIngressFrom set, metricsFrom empty and a ServiceMonitor rendered fail and say what to set', () => {
+  const r = helm([
+    'template', 'rel', CHART_DIR, '--set', 'networkPolicy.enabled=true', ...valuesFile({ networkPolicy: { apiIngressFrom: [GATEWAY_PEER] } }), ...SERVICE_MONITOR,
+  ]);
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toMatch(/serviceMonitor\.enabled with networkPolicy\.apiIngressFrom set: .* Set networkPolicy\.metricsFrom to your Prometheus pods/);
+});
+
+test('the NetworkPolicy template names no controller or Gateway namespace: every namespace it selects comes from values', () => {
+  const template = readFileSync(join(CHART_DIR, 'templates', 'network-policies.yaml'), 'utf8');
+  const namespaces = [...template.matchAll(/^\s+kubernetes\.io\/metadata\.name: (.*)$/gm)].map((m) => m[1]);
+  expect(namespaces.length).toBeGreaterThan(0);
+  expect(namespaces.filter((n) => !n!.startsWith('{{ .Values.'))).toEqual([]);
+  expect(template).not.toMatch(/ingress-nginx|envoy|gateway-system/);
 });

@@ -59,6 +59,7 @@ export interface KindSpecs {
   ScaledObject: { spec: ScaledObjectSpec };
   TriggerAuthentication: { spec: TriggerAuthenticationSpec };
   ServiceMonitor: { spec: ServiceMonitorSpec };
+  HTTPRoute: { spec: HTTPRouteSpec };
 }
 
 /** The parts of KEDA's ScaledObject the chart uses (keda.sh/v1alpha1; @kubernetes-models/keda validates the rest). */
@@ -78,6 +79,17 @@ export interface ScaledObjectSpec {
 
 export interface TriggerAuthenticationSpec {
   readonly secretTargetRef?: readonly { readonly parameter: string; readonly name: string; readonly key: string }[];
+}
+
+/** gateway.networking.k8s.io/v1 HTTPRoute, the fields the chart sets (@kubernetes-models/gateway-api validates the rest). */
+export interface HTTPRouteSpec {
+  readonly parentRefs?: readonly { readonly name: string; readonly namespace?: string; readonly sectionName?: string }[];
+  readonly hostnames?: readonly string[];
+  readonly rules?: readonly {
+    readonly matches?: readonly { readonly path?: { readonly type?: 'Exact' | 'PathPrefix' | 'RegularExpression'; readonly value?: string } }[];
+    readonly filters?: readonly { readonly type: string }[];
+    readonly backendRefs?: readonly { readonly name: string; readonly port?: number }[];
+  }[];
 }
 
 /** monitoring.coreos.com/v1 ServiceMonitor, the fields the chart sets. */

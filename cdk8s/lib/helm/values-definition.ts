@@ -13,9 +13,12 @@ interface NodeBase {
   readonly description: string;
 }
 
+/** `auto-integer`: the string "auto" (the chart works the number out) or an integer. */
+export type LeafType = 'string' | 'integer' | 'boolean' | 'auto-integer';
+
 export interface LeafNode<T extends string | number | boolean> extends NodeBase {
   readonly kind: 'leaf';
-  readonly type: 'string' | 'integer' | 'boolean';
+  readonly type: LeafType;
   readonly default: T;
   readonly schema: JsonSchema;
 }
@@ -34,7 +37,7 @@ export interface GroupNode<P extends Record<string, ValueNode> = Record<string, 
   readonly schema?: JsonSchema;
 }
 
-export type ValueNode = LeafNode<string> | LeafNode<number> | LeafNode<boolean> | BlockNode | GroupNode<any>;
+export type ValueNode = LeafNode<string> | LeafNode<number> | LeafNode<boolean> | LeafNode<'auto' | number> | BlockNode | GroupNode<any>;
 
 export interface LeafOptions {
   readonly enum?: readonly (string | number)[];
@@ -69,6 +72,10 @@ export const v = {
   bool(def: boolean, description: string): LeafNode<boolean> {
     return { kind: 'leaf', type: 'boolean', default: def, description, schema: { type: 'boolean' } };
   },
+  /** "auto" or an integer within opts' bounds; a named template resolves "auto" (see the leaf's users). */
+  autoInt(def: 'auto' | number, description: string, opts: LeafOptions = {}): LeafNode<'auto' | number> {
+    return { kind: 'leaf', type: 'auto-integer', default: def, description, schema: { anyOf: [{ type: 'string', enum: ['auto'] }, leafSchema('integer', opts)] } };
+  },
   block(def: Json, description: string, schema: JsonSchema): BlockNode {
     return { kind: 'block', default: def, description, schema };
   },
@@ -81,7 +88,7 @@ export const v = {
 export class LeafRef {
   constructor(
     readonly path: string[],
-    readonly type: 'string' | 'integer' | 'boolean',
+    readonly type: LeafType,
   ) {}
   /** `.Values.a.b`, for conditions and function arguments. */
   get expr(): string {

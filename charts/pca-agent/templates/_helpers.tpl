@@ -224,3 +224,12 @@ index), tls (rediss://), scheme, and the decoded username and password. Every co
 {{- fail "jaeger.enabled is false: set otelCollector.exporter.endpoint (OTLP gRPC host:port) or disable otelCollector" }}
 {{- end }}
 {{- end }}
+
+{{/* Proxies in front of the API whose X-Forwarded-For is trusted: trustProxyHops, or for "auto" 1 behind the chart's Ingress or HTTPRoute, else 0. */}}
+{{- define "pca-agent.trustProxyHops" -}}
+{{- if eq (toString .Values.trustProxyHops) "auto" }}
+{{- if or .Values.ingress.enabled (and .Values.httpRoute.enabled (.Capabilities.APIVersions.Has "gateway.networking.k8s.io/v1/HTTPRoute")) }}1{{ else }}0{{ end }}
+{{- else }}
+{{- int .Values.trustProxyHops }}
+{{- end }}
+{{- end }}

@@ -2,28 +2,45 @@ import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { ROOT } from './helm';
 
+/** @kubernetes-models package generated from each CRD group's schema the chart renders objects of. */
+const CRD_PACKAGES: Record<string, string> = {
+  'keda.sh': '@kubernetes-models/keda',
+  'gateway.networking.k8s.io': '@kubernetes-models/gateway-api',
+};
+
+/** The CRD groups whose objects crdUnknownFields can check. */
+export const CRD_GROUPS = Object.keys(CRD_PACKAGES);
+
+export function isCrd(obj: { apiVersion: string }): boolean {
+  return CRD_GROUPS.includes(obj.apiVersion.split('/')[0] ?? '');
+}
+
 const cache = new Map<string, { checker: ts.TypeChecker; decl: ts.InterfaceDeclaration }>();
 
-function kedaType(kind: string): { checker: ts.TypeChecker; decl: ts.InterfaceDeclaration } {
-  const hit = cache.get(kind);
+function modelType(apiVersion: string, kind: string): { checker: ts.TypeChecker; decl: ts.InterfaceDeclaration } {
+  const key = `${apiVersion}/${kind}`;
+  const hit = cache.get(key);
   if (hit) return hit;
-  const file = join(dirname(require.resolve('@kubernetes-models/keda/package.json', { paths: [ROOT] })), 'keda.sh', 'v1alpha1', `${kind}.d.ts`);
+  const pkg = CRD_PACKAGES[apiVersion.split('/')[0] ?? ''];
+  if (!pkg) throw new Error(`no @kubernetes-models package for ${apiVersion}`);
+  const file = join(dirname(require.resolve(`${pkg}/package.json`, { paths: [ROOT] })), apiVersion, `${kind}.d.ts`);
   const program = ts.createProgram([file], { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, noEmit: true, skipLibCheck: true });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file);
   if (!source) throw new Error(`cannot read ${file}`);
   const decl = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === `I${kind}`);
   if (!decl) throw new Error(`no interface I${kind} in ${file}`);
-  cache.set(kind, { checker, decl });
+  cache.set(key, { checker, decl });
   return { checker, decl };
 }
 
 /**
- * Unknown-field detection for KEDA objects: walks the TypeScript types @kubernetes-models/keda
- * generates from the KEDA CRD schema (its compiled validators only check known fields).
+ * Unknown-field detection for custom resources (KEDA, Gateway API): walks the TypeScript types the
+ * @kubernetes-models packages generate from each CRD's schema (their compiled validators only check
+ * the fields they know, so a misspelt one passes them).
  */
-export function kedaUnknownFields(obj: { kind: string }): string[] {
-  const { checker, decl } = kedaType(obj.kind);
+export function crdUnknownFields(obj: { apiVersion: string; kind: string }): string[] {
+  const { checker, decl } = modelType(obj.apiVersion, obj.kind);
   const out: string[] = [];
   walk(checker, checker.getTypeAtLocation(decl), obj, obj.kind, out, decl);
   return out;
