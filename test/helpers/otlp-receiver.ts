@@ -152,7 +152,9 @@ export class OtlpReceiver {
           } else if (!json && !protobuf) {
             this.rejected++;
           }
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+          // an empty ExportTraceServiceResponse in the encoding of the request
+          if (protobuf) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+          else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         },
         () => res.writeHead(400).end(),
       );
