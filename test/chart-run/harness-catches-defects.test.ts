@@ -16,6 +16,12 @@ jest.setTimeout(60_000);
 const API = 'Deployment/rel-pca-agent-api';
 const REDIS = 'StatefulSet/rel-pca-agent-redis';
 const defaults = chartScenarios().find((s) => s.name === 'defaults')!;
+let rendered: Release;
+
+beforeAll(() => {
+  rendered = renderRelease(defaults);
+});
+afterAll(() => Stack.stopAll());
 
 function container(release: Release, ref: string, name: string): Container {
   const [kind, objName] = ref.split('/') as [string, string];
@@ -27,7 +33,7 @@ function container(release: Release, ref: string, name: string): Container {
 const env = (c: Container, name: string) => c.env!.find((e) => e.name === name);
 
 async function startFails(mutate: (r: Release) => void, opts: Parameters<typeof Stack.start>[1] = {}): Promise<string> {
-  const release = renderRelease(defaults);
+  const release = rendered.clone();
   mutate(release);
   let stack: Stack | undefined;
   try {
@@ -68,7 +74,7 @@ describe('wiring errors found before anything runs', () => {
     [
       'a misspelt variable name',
       (r) => (env(container(r, 'Deployment/rel-pca-agent-worker', 'worker'), 'REDIS_URL').name = 'REDIS_ULR'),
-      /Deployment\/rel-pca-agent-worker container "worker": sets REDIS_ULR, which the app never reads/,
+      /Deployment\/rel-pca-agent-worker container "worker": sets REDIS_ULR, which the app never reads \(did you mean REDIS_URL\?\)/,
     ],
     [
       'a $(VAR) reference to a variable defined after it',
@@ -160,7 +166,7 @@ describe('wiring errors found by running the processes', () => {
   });
 
   test('a KEDA trigger address with a short Service name (the operator runs in its own namespace)', async () => {
-    const release = renderRelease(defaults);
+    const release = rendered.clone();
     for (const t of release.get('ScaledObject', 'rel-pca-agent-worker').spec.triggers) t.metadata.address = 'rel-pca-agent-redis:6379';
     const stack = await Stack.start(release, quick);
     try {

@@ -9,6 +9,7 @@ import { Stack } from './harness/stack';
  * names mapped to local ports (harness/network.ts). Third-party images are stood in for.
  */
 jest.setTimeout(150_000);
+afterAll(() => Stack.stopAll());
 
 /**
  * Pods (labels and spec) and Services are the same without the CRDs, so one run covers both renders;

@@ -35,6 +35,31 @@ export const LISTEN_PORT_VARIABLES: readonly string[] = Object.keys(envSchema.sh
 export function checkVariablesRead(where: string, names: Iterable<string>, referenced: Set<string>, imageEnv: Readonly<Record<string, string>>): void {
   const unread = [...names].filter((n) => !KNOWN.has(n) && !referenced.has(n) && !(n in imageEnv) && !KNOWN_PREFIXES.some((p) => n.startsWith(p)));
   if (unread.length) {
-    throw new WiringError(`${where}: sets ${unread.join(', ')}, which the app never reads (a misspelt name? the app reads e.g. ${[...KNOWN].slice(0, 6).join(', ')}...)`);
+    const hints = unread.map((n) => closest(n)).filter(Boolean);
+    throw new WiringError(`${where}: sets ${unread.join(', ')}, which the app never reads${hints.length ? ` (did you mean ${hints.join(', ')}?)` : ''}`);
   }
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The variable the app reads that a misspelt name is closest to (within 3 edits). */
+function closest(name: string): string | undefined {
+  let best: [string, number] | undefined;
+  for (const k of KNOWN) {
+    const d = distance(name, k);
+    if (d <= 3 && (!best || d < best[1])) best = [k, d];
+  }
+  return best?.[0];
 }

@@ -14,7 +14,7 @@ import { WiringError } from './wiring-error';
  *   that number in the same table, so a probe on a port the app does not listen on is refused;
  * - a Service port goes to its targetPort, which must resolve to a declared containerPort of the one
  *   workload the selector picks, then to that pod's host port;
- * - in env values, `<svc>[.<ns>[.svc[.cluster.local]]]:<port>` becomes `127.0.0.1:<host port>` (short
+ * - in env values and command-line arguments, `<svc>[.<ns>[.svc[.cluster.local]]]:<port>` becomes `127.0.0.1:<host port>` (short
  *   names only from the release's namespace, as DNS search paths resolve them), a scenario's external
  *   hosts (the external Redis) map to their stand-ins, and `localhost`/`127.0.0.1` mean the pod itself.
  *

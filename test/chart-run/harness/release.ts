@@ -112,6 +112,11 @@ export class Release {
     }
   }
 
+  /** A deep copy to mutate (tests of the harness break one piece of wiring at a time). */
+  clone(): Release {
+    return new Release(this.scenario, this.name, this.namespace, structuredClone(this.objects), structuredClone(this.values));
+  }
+
   get(kind: string, name: string): any {
     return this.byRef.get(`${kind}/${name}`);
   }

@@ -18,7 +18,7 @@ export interface StackOptions {
   /** run only these workloads (refs such as `Deployment/rel-pca-agent-api`); default: all */
   readonly only?: readonly string[];
   readonly probes?: WaitOptions;
-  /** cap on a job's run time (its activeDeadlineSeconds when lower) */
+  /** cap on a job's run time (its activeDeadlineSeconds when lower); default 30 s, tasks take a few */
   readonly jobTimeoutMs?: number;
 }
 
@@ -53,6 +53,9 @@ function podFacts(release: Release, w: Workload): PodFacts {
 
 /** One rendered release run as local processes; see the test files for the order of the steps. */
 export class Stack {
+  /** Stacks not stopped yet, so a test file's afterAll can stop what a timed-out test left running. */
+  private static readonly live = new Set<Stack>();
+
   readonly image: ImageConfig = readImageConfig();
   readonly workloads: Workload[];
   readonly standIns: StandIn[] = [];
@@ -78,6 +81,7 @@ export class Stack {
    */
   static async start(release: Release, opts: StackOptions = {}): Promise<Stack> {
     const stack = new Stack(release, opts);
+    Stack.live.add(stack);
     try {
       stack.net = await Network.create(release, stack.workloads);
       const external = await startExternalRedis(release, stack.net);
@@ -127,12 +131,16 @@ export class Stack {
     const resolved = resolveEnv(this.release, w, c, facts);
     const argv = expandArgv(containerArgv(this.image, c), resolved, where);
     checkVariablesRead(where, resolved.env.keys(), resolved.referenced, this.image.env);
+    const from = { namespace: this.release.namespace, pod };
     const local = localArgv(this.image, argv, where);
+    // DNS applies to what the process is given on its command line as much as to its environment
+    for (let i = 0; i < local.argv.length; i++) local.argv[i] = await this.net.rewriteAddresses(local.argv[i]!, `${where}: argument ${i}`, from);
     const env = new Map<string, string>();
-    for (const [k, v] of resolved.env) env.set(k, await this.net.rewriteAddresses(v, `${where}: env ${k}`, { namespace: this.release.namespace, pod }));
+    for (const [k, v] of resolved.env) env.set(k, await this.net.rewriteAddresses(v, `${where}: env ${k}`, from));
     const listen = await this.net.mapListenPorts(env, pod);
     const main = this.image.entrypoint.at(-1);
-    const role = main ? argv[argv.indexOf(main) + 1] : undefined;
+    const at = main ? argv.indexOf(main) : -1;
+    const role = at >= 0 ? argv[at + 1] : undefined;
     return {
       workload: w,
       container: c,
@@ -157,7 +165,7 @@ export class Stack {
   private async runInitContainers(w: Workload): Promise<void> {
     for (const p of this.prepared.get(w.ref) ?? []) {
       if (!p.init) continue;
-      const r = await this.runToExit(p, this.opts.jobTimeoutMs ?? 45_000);
+      const r = await this.runToExit(p, this.opts.jobTimeoutMs ?? 30_000);
       if (r.code !== 0) throw new WiringError(`${p.where} (init container) exited ${r.code}\n${r.stderr.slice(-2000)}`);
     }
   }
@@ -250,7 +258,7 @@ export class Stack {
       .filter((w) => w.kind === kind && this.isSelected(w))
       .flatMap((w) => {
         const deadline = (w.owner as any).spec?.jobTemplate?.spec?.activeDeadlineSeconds ?? (w.owner as any).spec?.activeDeadlineSeconds ?? w.template.spec.activeDeadlineSeconds;
-        const timeoutMs = Math.min(this.opts.jobTimeoutMs ?? 45_000, deadline ? deadline * 1000 : Infinity);
+        const timeoutMs = Math.min(this.opts.jobTimeoutMs ?? 30_000, deadline ? deadline * 1000 : Infinity);
         return (this.prepared.get(w.ref) ?? []).map(async (p) => {
           const startedAt = Date.now();
           const r = await this.runToExit(p, timeoutMs);
@@ -381,8 +389,13 @@ export class Stack {
     return this.egress.connections();
   }
 
+  static async stopAll(): Promise<void> {
+    await Promise.all([...Stack.live].map((s) => s.stop()));
+  }
+
   /** Kills every process, closes every stand-in. Safe to call twice and after a failed start. */
   async stop(): Promise<void> {
+    Stack.live.delete(this);
     this.egress.stop();
     await Promise.all(this.running.map((r) => r.process.stop().catch(() => undefined)));
     await Promise.all(this.standIns.splice(0).map((s) => stopStandIn(s).catch(() => undefined)));
