@@ -124,6 +124,26 @@ describe('wiring errors found before anything runs', () => {
       /Deployment\/rel-pca-agent-api container "api": command\/args refer to \$\(ROLE\)/,
     ],
     [
+      'a serviceAccountName the chart does not render',
+      (r) => (r.get('Deployment', 'rel-pca-agent-worker').spec.template.spec.serviceAccountName = 'rel-pca-agent-workers'),
+      /Deployment\/rel-pca-agent-worker: serviceAccountName rel-pca-agent-workers is not rendered/,
+    ],
+    [
+      'a ConfigMap volume the chart does not render',
+      (r) => (r.get('Deployment', 'rel-pca-agent-otel-collector').spec.template.spec.volumes.find((v: any) => v.configMap).configMap.name = 'rel-pca-agent-otel'),
+      /Deployment\/rel-pca-agent-otel-collector volume "config": ConfigMap rel-pca-agent-otel is not rendered/,
+    ],
+    [
+      'a ScaledObject that scales a Deployment the chart does not render',
+      (r) => (r.get('ScaledObject', 'rel-pca-agent-worker').spec.scaleTargetRef.name = 'rel-pca-agent-workers'),
+      /ScaledObject rel-pca-agent-worker: scaleTargetRef Deployment\/rel-pca-agent-workers is not rendered/,
+    ],
+    [
+      'a PodDisruptionBudget whose selector picks no pods',
+      (r) => (r.get('PodDisruptionBudget', 'rel-pca-agent-api').spec.selector.matchLabels['app.kubernetes.io/component'] = 'apis'),
+      /PodDisruptionBudget rel-pca-agent-api: selector picks no workload/,
+    ],
+    [
       'a third-party container whose secret reference breaks',
       (r) => (env(container(r, REDIS, 'redis'), 'REDIS_PASSWORD').valueFrom.secretKeyRef.key = 'password'),
       /StatefulSet\/rel-pca-agent-redis container "redis": env REDIS_PASSWORD: Secret rel-pca-agent-redis has no key "password"/,

@@ -1,5 +1,6 @@
 import { SERVICE_NAMES } from '../../services/src/telemetry/service-names';
 import { chartScenarios, renderRelease, type Release } from './harness/release';
+import { checkReferences } from './harness/references';
 import { Stack } from './harness/stack';
 
 /*
@@ -26,6 +27,7 @@ describe.each(chartScenarios().map((s) => [s.name, s] as const))('scenario %s', 
     const release = renderRelease(scenario);
     const withoutCrds = renderRelease(scenario, { apiVersions: [] });
     expectSamePods(release, withoutCrds);
+    checkReferences(withoutCrds, withoutCrds.workloads()); // its HPA instead of the ScaledObject
 
     const stack = await Stack.start(release);
     try {

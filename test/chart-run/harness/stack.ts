@@ -9,6 +9,7 @@ import { containerWhere, expandArgv, resolveEnv, type PodFacts } from './env';
 import { containerArgv, localArgv, readImageConfig, type ImageConfig } from './image';
 import { Network, type PodNetwork } from './network';
 import { waitForProbes, type WaitOptions } from './probes';
+import { checkReferences } from './references';
 import { ContainerProcess } from './process-runner';
 import { labelSelectorMatches, type Container, type Release, type Workload, type WorkloadKind } from './release';
 import { startExternalRedis, startStandIn, stopStandIn, type StandIn } from './stand-ins';
@@ -83,6 +84,7 @@ export class Stack {
     const stack = new Stack(release, opts);
     Stack.live.add(stack);
     try {
+      checkReferences(release, stack.workloads);
       stack.net = await Network.create(release, stack.workloads);
       const external = await startExternalRedis(release, stack.net);
       if (external) stack.standIns.push(external);
