@@ -41,18 +41,19 @@ function selects(selector: Record<string, string> | undefined, labels: Record<st
 /** One pod's port table. */
 export class PodNetwork {
   readonly ports = new Map<number, number>();
+  private readonly pending = new Map<number, Promise<number>>();
 
   constructor(
     private readonly net: Network,
     readonly workload: Workload,
   ) {}
 
-  /** The host port standing for pod-local `port` (allocated on first use). */
-  async hostPort(port: number): Promise<number> {
-    let host = this.ports.get(port);
-    if (host === undefined) {
-      host = await this.net.allocate();
-      this.ports.set(port, host);
+  /** The host port standing for pod-local `port` (allocated on first use; concurrent callers share it). */
+  hostPort(port: number): Promise<number> {
+    let host = this.pending.get(port);
+    if (!host) {
+      host = this.net.allocate().then((h) => (this.ports.set(port, h), h));
+      this.pending.set(port, host);
     }
     return host;
   }

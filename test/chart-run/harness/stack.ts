@@ -60,7 +60,8 @@ export class Stack {
   readonly image: ImageConfig = readImageConfig();
   readonly workloads: Workload[];
   readonly standIns: StandIn[] = [];
-  readonly running: { prepared: PreparedContainer; process: ContainerProcess; startedAt: number }[] = [];
+  /** every process started: the pods' containers (`longRunning`), and init, job, test and exec-probe runs */
+  readonly running: { prepared: PreparedContainer; process: ContainerProcess; startedAt: number; longRunning: boolean }[] = [];
   readonly egress = new EgressMonitor();
   net!: Network;
   private readonly selected: Set<string> | undefined;
@@ -98,7 +99,7 @@ export class Stack {
       }
       for (const w of stack.workloads.filter((x) => x.kind === 'service' && x.replicas > 0 && stack.isSelected(x))) {
         await stack.runInitContainers(w);
-        for (const p of stack.prepared.get(w.ref)!) if (!p.init) stack.spawn(p);
+        for (const p of stack.prepared.get(w.ref)!) if (!p.init) stack.spawn(p, true);
       }
       return stack;
     } catch (err) {
@@ -157,9 +158,9 @@ export class Stack {
     };
   }
 
-  private spawn(p: PreparedContainer): ContainerProcess {
+  private spawn(p: PreparedContainer, longRunning: boolean): ContainerProcess {
     const proc = new ContainerProcess(p.where, p.argv, p.cwd, p.env);
-    this.running.push({ prepared: p, process: proc, startedAt: Date.now() });
+    this.running.push({ prepared: p, process: proc, startedAt: Date.now(), longRunning });
     this.egress.watch(proc.pid, p.where);
     return proc;
   }
@@ -183,9 +184,9 @@ export class Stack {
     }
   }
 
-  /** Containers of the app image started by `start`, with their processes. */
+  /** The long-running containers of the app image started by `start`, with their processes. */
   get services(): { prepared: PreparedContainer; process: ContainerProcess; startedAt: number }[] {
-    return this.running.filter((r) => r.prepared.workload.kind === 'service');
+    return this.running.filter((r) => r.longRunning);
   }
 
   /** Every probe of every started container, concurrently; throws the first failure. */
@@ -249,7 +250,7 @@ export class Stack {
   }
 
   private async runToExit(p: PreparedContainer, timeoutMs: number): Promise<RunResult> {
-    const proc = this.spawn(p);
+    const proc = this.spawn(p, false);
     const exit = await proc.waitExit(timeoutMs);
     return { where: p.where, code: exit.timedOut ? null : exit.code, stdout: proc.stdout, stderr: proc.stderr };
   }
@@ -284,9 +285,12 @@ export class Stack {
   /** The API as a client in the namespace reaches it: through the Service that routes to the api container's pod. */
   apiBaseUrl(): string {
     const api = this.service('api');
-    const svc = this.release.ofKind('Service').find((s) => this.net.route(s.metadata.name, s.spec.ports[0].port, 'api Service').workload === api.workload);
-    if (!svc) throw new WiringError(`no Service routes to ${api.workload.ref}`);
-    return `http://127.0.0.1:${this.net.route(svc.metadata.name, svc.spec.ports[0].port, `Service ${svc.metadata.name}`).hostPort}`;
+    const route = this.release
+      .ofKind('Service')
+      .map((svc) => this.net.route(svc.metadata.name, svc.spec.ports[0].port, `Service ${svc.metadata.name}`))
+      .find((r) => r.workload === api.workload);
+    if (!route) throw new WiringError(`no Service routes to ${api.workload.ref}`);
+    return `http://127.0.0.1:${route.hostPort}`;
   }
 
   /** POST /api/v1/analyze-async with the first key the API container was given; resolves to the task id. */
