@@ -200,6 +200,35 @@ describe('wiring errors found by running the processes', () => {
   });
 });
 
+describe('the Redis container probes, run against the stand-in', () => {
+  async function probeCheck(command: string[], mutate: (c: Container) => void = () => undefined): Promise<string[]> {
+    const release = rendered.clone();
+    const redis = container(release, REDIS, 'redis');
+    for (const p of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) redis[p].exec.command = command;
+    mutate(redis);
+    const stack = await Stack.start(release, { only: [REDIS] });
+    try {
+      return await stack.checkStandInProbes();
+    } finally {
+      await stack.stop();
+    }
+  }
+
+  test('redis-cli without -e passes even when Redis refuses it', async () => {
+    await expect(probeCheck(['redis-cli', '-p', '6379', 'ping'])).rejects.toThrow(
+      /StatefulSet\/rel-pca-agent-redis container "redis": startupProbe exec \["redis-cli","-p","6379","ping"\]: exits 0 when Redis refuses it \(.*WRONGPASS.*\)/,
+    );
+  });
+
+  test('redis-cli -e, or a shell comparing the reply, passes with the password and fails without it', async () => {
+    expect(await probeCheck(['redis-cli', '-e', '-p', '6379', 'ping'])).toHaveLength(3);
+    expect(await probeCheck(['sh', '-c', '[ "$(redis-cli -p 6379 ping)" = PONG ]'])).toHaveLength(3);
+    await expect(probeCheck(['redis-cli', '-e', '-p', '6379', 'ping'], (c) => (c.env = c.env!.filter((e) => e.name !== 'REDISCLI_AUTH')))).rejects.toThrow(
+      /startupProbe exec .*: exits 1 against a healthy Redis with the container's env: NOAUTH/,
+    );
+  });
+});
+
 test('the egress audit names a process that connects to a port the release did not hand out', async () => {
   const decoy = createServer((s) => s.on('error', () => undefined));
   decoy.listen(0, '127.0.0.1');

@@ -23,7 +23,7 @@ function expectSamePods(withCrds: Release, without: Release): void {
 }
 
 describe.each(chartScenarios().map((s) => [s.name, s] as const))('scenario %s', (_name, scenario) => {
-  test('pods start with the rendered wiring, pass their probes; CronJobs and the helm test exit 0; the trace reaches the collector; KEDA sees queued work', async () => {
+  test('runs as Kubernetes would: probes pass, CronJobs and the helm test exit 0, the trace reaches the collector, KEDA sees queued work, no stray connections, Redis probes can fail', async () => {
     const release = renderRelease(scenario);
     const withoutCrds = renderRelease(scenario, { apiVersions: [] });
     expectSamePods(release, withoutCrds);
@@ -63,6 +63,9 @@ describe.each(chartScenarios().map((s) => [s.name, s] as const))('scenario %s', 
 
       // 6. nothing connected anywhere the release does not lead
       stack.checkEgress();
+
+      // 7. the Redis container's own exec probes, run against its stand-in: pass when healthy, fail on an error reply
+      await stack.checkStandInProbes();
     } finally {
       await stack.stop();
     }

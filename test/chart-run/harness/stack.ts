@@ -12,7 +12,7 @@ import { waitForProbes, type WaitOptions } from './probes';
 import { checkReferences } from './references';
 import { ContainerProcess } from './process-runner';
 import { labelSelectorMatches, type Container, type Release, type Workload, type WorkloadKind } from './release';
-import { startExternalRedis, startStandIn, stopStandIn, type StandIn } from './stand-ins';
+import { checkRedisProbes, startExternalRedis, startStandIn, stopStandIn, type StandIn } from './stand-ins';
 import { WiringError } from './wiring-error';
 
 export interface StackOptions {
@@ -207,6 +207,13 @@ export class Stack {
       ),
     );
     return results.flat();
+  }
+
+  /** The exec probes of the Redis container(s), run against their stand-ins (see checkRedisProbes). */
+  async checkStandInProbes(): Promise<string[]> {
+    const out: string[] = [];
+    for (const s of this.standIns) if (s.kind === 'redis') out.push(...(await checkRedisProbes(this.release, this.net, s)));
+    return out;
   }
 
   /**

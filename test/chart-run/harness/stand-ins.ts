@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { posix } from 'node:path';
 import { parse } from 'yaml';
 import { RedisServer } from '../../helpers/processes';
@@ -16,7 +17,7 @@ import { WiringError } from './wiring-error';
  */
 
 export type StandIn =
-  | { readonly kind: 'redis'; readonly where: string; readonly server: RedisServer }
+  | { readonly kind: 'redis'; readonly where: string; readonly server: RedisServer; readonly workload?: Workload; readonly container?: Container }
   | { readonly kind: 'otlp'; readonly where: string; readonly receiver: OtlpReceiver }
   | { readonly kind: 'none'; readonly where: string; readonly image: string };
 
@@ -71,7 +72,7 @@ export async function startStandIn(release: Release, net: Network, workload: Wor
   if (kind === 'redis') {
     const port = Number(flag(argv, '--port') ?? 6379);
     const password = flag(argv, '--requirepass');
-    return { kind, where, server: await RedisServer.start({ aof: false, port: await podNet.hostPort(port), password }) };
+    return { kind, where, server: await RedisServer.start({ aof: false, port: await podNet.hostPort(port), password }), workload, container };
   }
   const configPath = flag(argv, '--config');
   if (!configPath) throw new WiringError(`${where}: no --config argument: where the OTLP receiver listens is unknown`);
@@ -94,4 +95,55 @@ export async function startExternalRedis(release: Release, net: Network): Promis
 export async function stopStandIn(s: StandIn): Promise<void> {
   if (s.kind === 'redis') await s.server.close();
   else if (s.kind === 'otlp') await s.receiver.close();
+}
+
+function run(argv: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (e) => (clearTimeout(timer), resolve({ code: 127, output: e.message })));
+    child.once('close', (code) => (clearTimeout(timer), resolve({ code: code ?? 1, output: output.trim() })));
+  });
+}
+
+const WRONG_PASSWORD = 'chart-run-wrong-password';
+
+/**
+ * The Redis container's exec probes, run here against its stand-in (redis-cli is installed with
+ * redis-server), with the container's env and its pod-local ports mapped: each must pass, and each must
+ * fail when Redis answers with an error instead of PONG (a wrong password stands for NOAUTH, LOADING
+ * during an AOF replay, MISCONF), or the probe cannot tell an unusable Redis from a healthy one.
+ */
+export async function checkRedisProbes(release: Release, net: Network, s: StandIn & { kind: 'redis' }): Promise<string[]> {
+  if (!s.workload || !s.container) return [];
+  const { workload, container } = s;
+  const pod = net.pod(workload);
+  const resolved = resolveEnv(release, workload, container, { name: `${workload.owner.metadata.name}-0`, namespace: release.namespace, ip: '127.0.0.1', nodeName: 'chart-run' });
+  const checked: string[] = [];
+  for (const name of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
+    const command = (container[name] as { exec?: { command: string[] } } | undefined)?.exec?.command;
+    if (!command) continue;
+    const where = `${s.where}: ${name} exec ${JSON.stringify(command)}`;
+    // the probe runs in the pod: -p/--port name a pod-local port, wherever it appears (also in an sh -c script)
+    const ports = new Map<string, number>();
+    for (const m of command.join(' ').matchAll(/(?:-p|--port)\s*(\d+)/g)) ports.set(m[1]!, await pod.hostPort(Number(m[1])));
+    if (/(?:^|\s)(?:-h|--host)\s*(?!127\.0\.0\.1|localhost)\S/.test(command.join(' '))) throw new Error(`${where}: a -h other than the pod itself is not modelled`);
+    const mapped = command.map((a, i) => (/^\d+$/.test(a) && /^(-p|--port)$/.test(command[i - 1] ?? '') ? String(ports.get(a)) : a.replace(/((?:-p|--port)\s*)(\d+)/g, (_, f: string, n: string) => `${f}${ports.get(n)}`)));
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...Object.fromEntries(resolved.env) };
+    const timeoutMs = ((container[name] as { timeoutSeconds?: number }).timeoutSeconds ?? 1) * 1000 + 2000;
+    const ok = await run(mapped, env, timeoutMs);
+    if (ok.code !== 0) throw new WiringError(`${where}: exits ${ok.code} against a healthy Redis with the container's env: ${ok.output}`);
+    const wrong = mapped.map((a, i) => (command[i - 1] === '-a' ? WRONG_PASSWORD : a));
+    const refused = await run(wrong, { ...env, REDISCLI_AUTH: WRONG_PASSWORD }, timeoutMs);
+    if (refused.code === 0) {
+      throw new WiringError(
+        `${where}: exits 0 when Redis refuses it (${refused.output.replace(/\s+/g, ' ')}): redis-cli reports a server error reply with exit 0 unless given -e, so the probe passes while Redis answers NOAUTH, LOADING or MISCONF; use redis-cli -e (Redis >= 7.0)`,
+      );
+    }
+    checked.push(where);
+  }
+  return checked;
 }
