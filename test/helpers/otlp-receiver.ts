@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { decodeTraceRequest } from './otlp-protobuf';
 
 /** A span as received over OTLP/HTTP JSON, flattened for assertions. */
 export interface ReceivedSpan {
@@ -113,6 +114,13 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
 }
 
+export interface OtlpReceiverOptions {
+  /** also decode `application/x-protobuf` on /v1/traces (default: count it as rejected) */
+  readonly protobuf?: boolean;
+  /** port to listen on (default: a free one) */
+  readonly port?: number;
+}
+
 /**
  * A local OTLP/HTTP receiver for tests: accepts JSON on /v1/traces (and counts requests to other signal
  * paths), keeps every span, and lets a test wait for the spans it expects.
@@ -126,25 +134,35 @@ export class OtlpReceiver {
   private server?: Server;
   private waiters: (() => void)[] = [];
 
+  constructor(private readonly opts: OtlpReceiverOptions = {}) {}
+
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       void readBody(req).then(
         (body) => {
           const path = (req.url ?? '/').split('?')[0] ?? '/';
           this.requests.set(path, (this.requests.get(path) ?? 0) + 1);
-          const json = String(req.headers['content-type'] ?? '').includes('json');
-          if (path === '/v1/traces' && json) {
-            this.spans.push(...flattenTraces(JSON.parse(body.toString('utf8')) as ExportTraceServiceRequest));
+          const type = String(req.headers['content-type'] ?? '');
+          const json = type.includes('json');
+          const protobuf = this.opts.protobuf === true && type.includes('protobuf');
+          if (path === '/v1/traces' && (json || protobuf)) {
+            const request = json ? (JSON.parse(body.toString('utf8')) as ExportTraceServiceRequest) : decodeTraceRequest(body);
+            this.spans.push(...flattenTraces(request));
             for (const w of this.waiters.splice(0)) w();
-          } else if (!json) {
+          } else if (!json && !protobuf) {
             this.rejected++;
           }
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+          // an empty ExportTraceServiceResponse in the encoding of the request
+          if (protobuf) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+          else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         },
         () => res.writeHead(400).end(),
       );
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.opts.port ?? 0, '127.0.0.1', resolve);
+    });
     return this;
   }
 
@@ -196,7 +214,7 @@ export class OtlpReceiver {
   }
 }
 
-/** Starts a receiver on a free 127.0.0.1 port. */
-export function startOtlpReceiver(): Promise<OtlpReceiver> {
-  return new OtlpReceiver().start();
+/** Starts a receiver on a free 127.0.0.1 port (or the one given). */
+export function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
+  return new OtlpReceiver(opts).start();
 }

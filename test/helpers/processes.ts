@@ -186,18 +186,20 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly aof: boolean,
+    readonly password: string | undefined,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'pca-redis-'));
   }
 
-  static async start(opts: { aof?: boolean } = {}): Promise<RedisServer> {
-    const r = new RedisServer(await freePort(), opts.aof ?? true);
+  /** `port`: a given free port instead of one picked here; `password`: `--requirepass`. */
+  static async start(opts: { aof?: boolean; port?: number; password?: string } = {}): Promise<RedisServer> {
+    const r = new RedisServer(opts.port ?? (await freePort()), opts.aof ?? true, opts.password);
     await r.start();
     return r;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.password === undefined ? '' : `:${encodeURIComponent(this.password)}@`}127.0.0.1:${this.port}`;
   }
 
   get running(): boolean {
@@ -207,7 +209,8 @@ export class RedisServer {
   async start(): Promise<void> {
     if (this.running) return;
     const persistence = this.aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence], {
+    const auth = this.password === undefined ? [] : ['--requirepass', this.password];
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence, ...auth], {
       stdio: 'ignore',
     });
     const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
