@@ -87,7 +87,8 @@ export class Redis extends Construct {
     });
     const password = { secretKeyRef: { name: this.embeddedSecretName, key: 'redis-password' } };
     const ping = (period: number, failures: number) => ({
-      exec: { command: ['redis-cli', '-p', String(REDIS_PORT), 'ping'] },
+      // -e: exit non-zero on an error reply (NOAUTH, LOADING, MISCONF), which redis-cli otherwise prints and exits 0 on.
+      exec: { command: ['redis-cli', '-e', '-p', String(REDIS_PORT), 'ping'] },
       periodSeconds: period,
       timeoutSeconds: 3,
       failureThreshold: failures,

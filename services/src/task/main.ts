@@ -63,7 +63,11 @@ async function runQueued(cfg: Config, args: TaskArgs): Promise<number> {
   const connection = createRedis(cfg, 'worker', 'pca-agent-task');
   const queues = createQueues(cfg, connection, [queueOf(args.job)]);
   const eventsConnection = createRedis(cfg, 'worker', 'pca-agent-task:events');
-  const events = new QueueEvents(queueOf(args.job), { connection: eventsConnection, prefix: bullPrefix(cfg.REDIS_KEY_PREFIX) });
+  const queue = queues[queueOf(args.job)]!;
+  // Read events from just before the enqueue, not from "$": QueueEvents' first XREAD may go out after a
+  // fast worker has already finished the job, and a "completed" event read from "$" would be missed.
+  const [newest] = await connection.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
+  const events = new QueueEvents(queueOf(args.job), { connection: eventsConnection, prefix: bullPrefix(cfg.REDIS_KEY_PREFIX), lastEventId: newest?.[0] ?? '0-0' });
   const started = Date.now();
   try {
     await events.waitUntilReady();

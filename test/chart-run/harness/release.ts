@@ -125,9 +125,14 @@ export class Release {
     return this.objects.filter((o) => o.kind === kind);
   }
 
-  /** The project's image repository (`image.repository`): containers of it are run, others stood in for. */
+  /**
+   * The project's image name as the chart renders it (`[global.imageRegistry or image.registry/]image.repository`):
+   * containers of it are run, others stood in for.
+   */
   get appImageRepository(): string {
-    return String(this.values.image?.repository ?? '');
+    const repository = String(this.values.image?.repository ?? '');
+    const registry = String(this.values.global?.imageRegistry || this.values.image?.registry || '');
+    return repository && registry ? `${registry}/${repository}` : repository;
   }
 
   isAppImage(container: Container): boolean {
