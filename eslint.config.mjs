@@ -10,5 +10,24 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: import.meta.dirname },
     },
+    rules: {
+      // `_name` marks a binding kept for its position (destructuring rest, Express's 4-argument error handler).
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Tests inspect parsed YAML/JSON (rendered manifests, HTTP bodies, OTLP payloads) whose shape is the
+    // very thing under test: they read it as `any` and assert on it, so the no-unsafe-* family stays off there.
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      // Fakes implement async interfaces with synchronous bodies.
+      '@typescript-eslint/require-await': 'off',
+    },
   },
 );

@@ -98,11 +98,11 @@ export function generatedSecretValue(secretSuffix: string, key: string, givenExp
 }
 
 /** Every `fromEnv` leaf of the values definition with its path (`['api', 'bodyLimitBytes']`). */
-export function envValueNodes(root: GroupNode<any> = valuesDefinition): { name: AppEnvName; path: string[]; node: EnvNode }[] {
+export function envValueNodes(root: GroupNode = valuesDefinition): { name: AppEnvName; path: string[]; node: EnvNode }[] {
   const out: { name: AppEnvName; path: string[]; node: EnvNode }[] = [];
   const walk = (node: ValueNode, path: string[]) => {
     if (isEnvNode(node)) out.push({ name: node[ENV_KEY], path, node });
-    else if (node.kind === 'group') for (const [k, child] of Object.entries(node.props as Record<string, ValueNode>)) walk(child, [...path, k]);
+    else if (node.kind === 'group') for (const [k, child] of Object.entries(node.props)) walk(child, [...path, k]);
   };
   walk(root, []);
   return out;

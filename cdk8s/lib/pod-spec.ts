@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { HelmObject } from './helm/helm-object';
 import type { k8s } from 'cdk8s-plus-27';
 import { block, include, splice, when } from './helm/template';
-import type { TemplatedItem, TemplatedMap, TemplatedObject } from './helm/templated';
+import type { TemplatedItem, TemplatedObject } from './helm/templated';
 import type { BlockRef, LeafRef } from './helm/values-definition';
 import { labels, metadata, resourceName, selectorLabels, STANDARD_LABEL_KEYS, type Component } from './names';
 

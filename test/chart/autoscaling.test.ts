@@ -156,7 +156,7 @@ describe('KEDA list names are the keys BullMQ really uses (real Redis)', () => {
       const job = await worker.getNextJob('token-1');
       expect(job).toBeDefined();
       expect(await redis.llen(lists[0]!)).toBe(1);
-      await job!.moveToCompleted('done', 'token-1', false);
+      await job.moveToCompleted('done', 'token-1', false);
       expect(await redis.llen(lists[0]!)).toBe(0);
     } finally {
       await worker.close();

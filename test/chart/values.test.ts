@@ -17,7 +17,7 @@ function rejects(args: string[]): string {
 
 function leafPaths(node: ValueNode, path: string[] = []): string[][] {
   if (node.kind !== 'group') return [path];
-  return Object.entries(node.props as Record<string, ValueNode>).flatMap(([k, child]) => [...(child.kind === 'group' ? [[...path, k]] : []), ...leafPaths(child, [...path, k])]);
+  return Object.entries(node.props).flatMap(([k, child]) => [...(child.kind === 'group' ? [[...path, k]] : []), ...leafPaths(child, [...path, k])]);
 }
 
 describe('values.yaml and values.schema.json', () => {

@@ -12,11 +12,11 @@ describe('jobFromCronJob (kubectl create job --from=cronjob/...)', () => {
     expect(job.metadata).toEqual({
       name: 'pca-agent-cleanup-old-reports-manual-x7k2p',
       namespace: 'pca',
-      labels: cj.spec!.jobTemplate.metadata!.labels,
+      labels: cj.spec.jobTemplate.metadata!.labels,
       annotations: { 'pca-agent.io/origin': 'chart', [MANUAL_ANNOTATION]: 'manual' },
       ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'pca-agent-cleanup-old-reports', uid: 'uid-cron-cleanup_old_reports', controller: true }],
     });
-    expect(job.spec).toEqual(cj.spec!.jobTemplate.spec);
+    expect(job.spec).toEqual(cj.spec.jobTemplate.spec);
     expect(job.spec!.template.spec!.containers[0]!.command!.slice(-2)).toEqual(['task', 'cleanup_old_reports']);
   });
 
@@ -24,8 +24,8 @@ describe('jobFromCronJob (kubectl create job --from=cronjob/...)', () => {
     const job = jobFromCronJob(cj, 'aaaaa');
     job.spec!.template.spec!.containers[0]!.command!.push('--inline');
     job.metadata!.labels!['extra'] = 'x';
-    expect(cj.spec!.jobTemplate.spec!.template.spec!.containers[0]!.command).toHaveLength(6);
-    expect(cj.spec!.jobTemplate.metadata!.labels!['extra']).toBeUndefined();
+    expect(cj.spec.jobTemplate.spec!.template.spec!.containers[0]!.command).toHaveLength(6);
+    expect(cj.spec.jobTemplate.metadata!.labels!['extra']).toBeUndefined();
   });
 
   it('refuses a CronJob that was not read from the API (no uid to own the Job)', () => {

@@ -157,7 +157,7 @@ export function jobOf(cj: V1CronJob, suffix: string, outcome: 'succeeded' | 'fai
       creationTimestamp: created,
       ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cj.metadata!.name!, uid: cj.metadata!.uid!, controller: true }],
     },
-    spec: cj.spec!.jobTemplate.spec,
+    spec: cj.spec.jobTemplate.spec,
     status: { conditions },
   };
 }

@@ -28,12 +28,11 @@ interface Tracked {
 }
 
 test('SIGTERM under autocannon load: readiness 503 first, every request sent before the signal succeeds, exit 0 in time', async () => {
-  let cannonDone!: Promise<autocannon.Result>;
   const cannon = autocannon(
     { url: `${api.url}/api/v1/campaigns/c-7`, headers: { 'x-api-key': WRITE_KEY }, connections: 16, duration: 6 },
     () => undefined,
   );
-  cannonDone = new Promise<autocannon.Result>((resolve) => cannon.on('done', resolve));
+  const cannonDone = new Promise<autocannon.Result>((resolve) => cannon.on('done', resolve));
 
   // Tracked clients alongside the cannon: each request's send time and outcome, some of them slow.
   const tracked: Tracked[] = [];

@@ -181,7 +181,7 @@ export class OtlpReceiver {
     while (!done(this.spans)) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        const names = this.spans.map((s) => `${s.resource['service.name']}:${s.name}`).join(', ');
+        const names = this.spans.map((s) => `${String(s.resource['service.name'])}:${s.name}`).join(', ');
         throw new Error(`timed out after ${timeoutMs} ms waiting for spans; received ${this.spans.length}: ${names}`);
       }
       await new Promise<void>((resolve) => {

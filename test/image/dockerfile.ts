@@ -47,7 +47,7 @@ export function parseDockerfile(path: string): { args: Record<string, string>; s
 export function execForm(rest: string): string[] | null {
   try {
     const parsed: unknown = JSON.parse(rest);
-    return Array.isArray(parsed) && parsed.every((x) => typeof x === 'string') ? (parsed as string[]) : null;
+    return Array.isArray(parsed) && parsed.every((x) => typeof x === 'string') ? (parsed) : null;
   } catch {
     return null;
   }

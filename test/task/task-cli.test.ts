@@ -56,7 +56,7 @@ test.each([
   [['health_check', '--bogus'], /unknown option --bogus/],
   [['generate_pdf_report', '--data', '{"channel":"radio"}'], /invalid payload for generate_pdf_report: channel/],
 ])('exit 2 on a usage error: %j', async (args, message) => {
-  const r = await task(args as string[]);
+  const r = await task(args);
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(message);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { ApiObject, type ApiObjectProps } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import type { k8s } from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import type { KindSpecs, Templated, TemplatedObject } from './templated';
@@ -53,7 +53,7 @@ export class HelmObject<K extends HelmKind = HelmKind> extends ApiObject {
 
   constructor(scope: Construct, id: string, props: HelmObjectProps<K>) {
     const { template, condition, preamble, kind, ...body } = props;
-    super(scope, id, { ...(body as object), apiVersion: API_VERSIONS[kind], kind } as ApiObjectProps);
+    super(scope, id, { ...(body as object), apiVersion: API_VERSIONS[kind], kind });
     if (!/^[a-z0-9-]+\.yaml$/.test(template)) throw new Error(`template file name "${template}" must be kebab-case .yaml`);
     this.template = template;
     if (condition !== undefined) this.condition = condition;

@@ -10,7 +10,7 @@ export interface ChartFilesOptions {
   readonly version: string;
   readonly appVersion: string;
   readonly kubeVersion: string;
-  readonly values: GroupNode<any>;
+  readonly values: GroupNode;
   readonly valuesHeader: string;
   readonly helpers: string;
   readonly notes: string;

@@ -13,7 +13,7 @@ const SPLICE_PREFIX = '$helm:';
 
 /** `key: {{- <expr> | nindent N }}`: a value rendered by a template function, e.g. `toYaml .Values.x`. */
 export function block(expr: string): HelmBlock {
-  return { [BLOCK]: expr } as HelmBlock;
+  return { [BLOCK]: expr };
 }
 
 /**
@@ -21,7 +21,7 @@ export function block(expr: string): HelmBlock {
  * In a map: `{{- if cond }} key: then {{- else }} key: otherwise {{- end }}`; in a list: a guarded item.
  */
 export function when<T, E = T>(condition: string, then: T, otherwise?: E): HelmIf<T | E> {
-  return (otherwise === undefined ? { [IF]: condition, then } : { [IF]: condition, then, else: otherwise }) as HelmIf<T | E>;
+  return (otherwise === undefined ? { [IF]: condition, then } : { [IF]: condition, then, else: otherwise });
 }
 
 /**
@@ -37,10 +37,11 @@ export function include(name: string, context = '.'): string {
   return `{{ include "${name}" ${context} }}`;
 }
 
-type Marker = { [key: string]: Json };
+type IfMarker = { readonly $helmIf: string; readonly then: Json; readonly else?: Json };
+type BlockMarker = { readonly $helmBlock: string };
 const isMap = (v: Json): v is { [key: string]: Json } => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isBlock = (v: Json): v is Marker => isMap(v) && BLOCK in v;
-const isIf = (v: Json): v is Marker => isMap(v) && IF in v;
+const isBlock = (v: Json): v is BlockMarker => isMap(v) && BLOCK in v;
+const isIf = (v: Json): v is IfMarker => isMap(v) && IF in v;
 
 const TEMPLATE = /\{\{.*?\}\}/g;
 const PLAIN_SAFE = /^[A-Za-z0-9._/:-]*$/;

@@ -37,7 +37,7 @@ export interface GroupNode<P extends Record<string, ValueNode> = Record<string, 
   readonly schema?: JsonSchema;
 }
 
-export type ValueNode = LeafNode<string> | LeafNode<number> | LeafNode<boolean> | LeafNode<'auto' | number> | BlockNode | GroupNode<any>;
+export type ValueNode = LeafNode<string> | LeafNode<number> | LeafNode<boolean> | LeafNode<'auto' | number> | BlockNode | GroupNode;
 
 export interface LeafOptions {
   readonly enum?: readonly (string | number)[];
@@ -124,12 +124,12 @@ export type Refs<N> =
   : N extends BlockNode ? BlockRef
   : LeafRef;
 
-export function valueRefs<N extends GroupNode<any>>(root: N): Refs<N> {
+export function valueRefs<N extends GroupNode>(root: N): Refs<N> {
   const build = (node: ValueNode, path: string[]): unknown => {
     if (node.kind === 'leaf') return new LeafRef(path, node.type);
     if (node.kind === 'block') return new BlockRef(path);
     const out: Record<string, unknown> = { $expr: path.length ? `.Values.${path.join('.')}` : '.Values' };
-    for (const [k, child] of Object.entries(node.props as Record<string, ValueNode>)) out[k] = build(child, [...path, k]);
+    for (const [k, child] of Object.entries(node.props)) out[k] = build(child, [...path, k]);
     return out;
   };
   return build(root, []) as Refs<N>;
@@ -138,14 +138,14 @@ export function valueRefs<N extends GroupNode<any>>(root: N): Refs<N> {
 export function defaults(node: ValueNode): Json {
   if (node.kind !== 'group') return node.default;
   const out: { [k: string]: Json } = {};
-  for (const [k, child] of Object.entries(node.props as Record<string, ValueNode>)) out[k] = defaults(child);
+  for (const [k, child] of Object.entries(node.props)) out[k] = defaults(child);
   return out;
 }
 
 export function jsonSchema(node: ValueNode, root = true): JsonSchema {
   if (node.kind === 'leaf' || node.kind === 'block') return { description: node.description, ...node.schema };
   const properties: JsonSchema = {};
-  for (const [k, child] of Object.entries(node.props as Record<string, ValueNode>)) properties[k] = jsonSchema(child, false);
+  for (const [k, child] of Object.entries(node.props)) properties[k] = jsonSchema(child, false);
   const s: JsonSchema = root ? { $schema: 'http://json-schema.org/draft-07/schema#' } : {};
   return {
     ...s,
@@ -158,11 +158,11 @@ export function jsonSchema(node: ValueNode, root = true): JsonSchema {
 }
 
 /** values.yaml with the description of every key in a comment line above it. */
-export function valuesYaml(root: GroupNode<any>, header: string): string {
+export function valuesYaml(root: GroupNode, header: string): string {
   const lines: string[] = header.split('\n').map((l) => `# ${l}`.trimEnd());
-  const walk = (node: GroupNode<any>, indent: number) => {
+  const walk = (node: GroupNode, indent: number) => {
     const pad = ' '.repeat(indent);
-    for (const [k, child] of Object.entries(node.props as Record<string, ValueNode>)) {
+    for (const [k, child] of Object.entries(node.props)) {
       if (indent === 0) lines.push('');
       lines.push(`${pad}# ${child.description}`);
       if (child.kind === 'group') {
@@ -179,11 +179,11 @@ export function valuesYaml(root: GroupNode<any>, header: string): string {
 }
 
 /** A Markdown table of every key (dotted path, default, description), from the same definition as values.yaml. */
-export function valuesTable(root: GroupNode<any>): string {
+export function valuesTable(root: GroupNode): string {
   const rows: string[] = ['| key | default | description |', '| --- | --- | --- |'];
   const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const walk = (node: GroupNode<any>, path: string[]) => {
-    for (const [k, child] of Object.entries(node.props as Record<string, ValueNode>)) {
+  const walk = (node: GroupNode, path: string[]) => {
+    for (const [k, child] of Object.entries(node.props)) {
       const p = [...path, k];
       if (child.kind === 'group') walk(child, p);
       else rows.push(`| \`${p.join('.')}\` | \`${cell(JSON.stringify(defaults(child)))}\` | ${cell(child.description)} |`);

@@ -26,7 +26,7 @@ function address(hex: string): string {
 function tcpTable(): Map<string, Socket> {
   const out = new Map<string, Socket>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {

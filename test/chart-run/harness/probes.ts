@@ -102,13 +102,12 @@ export interface WaitOptions {
 
 async function until(t: Target, probe: ProbeSpec, ctx: ProbeContext, deadline: number, pollMs: number): Promise<void> {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
-  let last: string | true = 'never probed';
   for (;;) {
     if (!ctx.process.running) {
       const exit = await ctx.process.exited;
       throw new WiringError(`${t.describe}: the process exited (code ${exit.code}, signal ${exit.signal}) before the probe succeeded\n${ctx.process.logs()}`);
     }
-    last = await t.once(timeoutMs);
+    const last = await t.once(timeoutMs);
     if (last === true) return;
     if (Date.now() > deadline) {
       throw new WiringError(`${t.describe}: did not succeed by its deadline; last result: ${last}; pod ports ${ctx.pod.describe()}\n${ctx.process.logs()}`);

@@ -88,7 +88,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function merge(into: Record<string, unknown>, from: Record<string, unknown>): Record<string, unknown> {
   for (const [k, v] of Object.entries(from)) {
-    into[k] = isObject(v) && isObject(into[k]) ? merge({ ...(into[k] as Record<string, unknown>) }, v) : v;
+    into[k] = isObject(v) && isObject(into[k]) ? merge({ ...(into[k]) }, v) : v;
   }
   return into;
 }

@@ -343,7 +343,7 @@ export class Stack {
     try {
       return await waitFor(`the trace of task ${taskId}`, find, timeoutMs, 200);
     } catch {
-      const names = this.spans().map((s) => `${s.resource['service.name']}:${s.name}`);
+      const names = this.spans().map((s) => `${String(s.resource['service.name'])}:${s.name}`);
       const receivers = this.standIns.filter((s) => s.kind === 'otlp').map((s) => s.where);
       throw new WiringError(`no API → worker trace for task ${taskId} reached the OTLP stand-ins (${receivers.join(', ') || 'none'}) within ${timeoutMs} ms; received ${names.length} spans: ${[...new Set(names)].join(', ')}`);
     }
