@@ -28,6 +28,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
       // Fakes implement async interfaces with synchronous bodies.
       '@typescript-eslint/require-await': 'off',
+      // ESM-only packages (jose) and module objects to spy on are require()d under jest's CommonJS.
+      '@typescript-eslint/no-require-imports': 'off',
     },
   },
 );

@@ -5,6 +5,7 @@ import { ConfigError } from './config/env';
 const USAGE = 'usage: main.js api | worker | dashboard | task <job_name> [--inline] [--timeout <s>] | seed | smoke [--api-url <url>]';
 
 // require (not import()) keeps every role on the CommonJS loader that OpenTelemetry instruments.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
 const load = <T>(path: string): T => require(path) as T;
 
 async function main(argv: string[]): Promise<number | void> {

@@ -56,7 +56,7 @@ function collect(res: IncomingMessage): Promise<Reply> {
 
 function get(port: number, path: string, agent?: Agent): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, agent: agent ?? false, timeout: 2000 }, (res) => collect(res).then(resolve, reject));
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent: agent ?? false, timeout: 2000 }, (res) => void collect(res).then(resolve, reject));
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.end();
@@ -74,7 +74,7 @@ function slowPost(port: number, body: string) {
     headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'X-API-Key': FULL_KEY },
   });
   const reply = new Promise<Reply>((resolve, reject) => {
-    req.on('response', (res) => collect(res).then(resolve, reject));
+    req.on('response', (res) => void collect(res).then(resolve, reject));
     req.on('error', reject);
   });
   const half = Math.floor(body.length / 2);

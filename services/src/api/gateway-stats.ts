@@ -152,7 +152,7 @@ export class GatewayStats {
     for (let i = 0; i < this.windowMinutes; i++) pipeline.hgetall(this.minuteKey(current - i));
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([err]) => err);
-    if (failed) throw failed[0];
+    if (failed) throw failed[0] instanceof Error ? failed[0] : new Error(String(failed[0]));
     const [totals, ...minutes] = results.map(([, v]) => v as Record<string, string>);
     const byClass: Record<string, number> = {};
     const byRoute: Record<string, number> = {};

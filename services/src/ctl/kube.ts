@@ -1,7 +1,7 @@
 import type * as K8s from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 
 // client-node is ESM-only; Node 24 require()s it from our CommonJS build, and jest transforms it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-assignment
 export const k8s: typeof K8s = require('@kubernetes/client-node');
 
 export type KubeConfig = K8s.KubeConfig;

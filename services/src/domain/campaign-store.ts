@@ -162,7 +162,7 @@ export class CampaignStore {
     const existing = await this.redis.mget(inputs.map((i) => this.keys.campaign(i.id)));
     const pipeline = this.redis.pipeline();
     inputs.forEach((input, n) => {
-      const prev = existing[n] ? (JSON.parse(existing[n]!) as Campaign) : undefined;
+      const prev = existing[n] ? (JSON.parse(existing[n]) as Campaign) : undefined;
       const c = this.toCampaign(input, input.id, prev?.created_at);
       const members = SORT_FIELDS.map((f) => `${sortKey(c, f)}${SEP}${c.id}`);
       (pipeline as unknown as Record<string, (...a: unknown[]) => unknown>).pcaCampaignUpsert!.call(
@@ -178,7 +178,7 @@ export class CampaignStore {
     });
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);
-    if (failed) throw failed[0];
+    if (failed) throw failed[0] instanceof Error ? failed[0] : new Error(String(failed[0]));
   }
 
   async get(id: string): Promise<Campaign | null> {

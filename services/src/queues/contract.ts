@@ -15,7 +15,7 @@ export type QueueName = keyof typeof QUEUES;
 export type JobName = (typeof QUEUES)[QueueName][number];
 
 export const QUEUE_NAMES = Object.keys(QUEUES) as QueueName[];
-export const JOB_NAMES = QUEUE_NAMES.flatMap((q) => [...QUEUES[q]]) as JobName[];
+export const JOB_NAMES: JobName[] = QUEUE_NAMES.flatMap((q): JobName[] => [...QUEUES[q]]);
 
 /** Jobs the Kubernetes CronJobs (or the local scheduler) run, with their default schedules. */
 export const SCHEDULED_JOBS = {

@@ -20,6 +20,7 @@ export interface PdfOptions {
 export function renderPdf(report: CampaignReport, opts: PdfOptions = {}): Promise<Buffer> {
   const title = opts.title ?? 'Campaign performance report';
   // Loaded on first use (~15 MB): only processes that render PDFs pay for PDFKit.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose: loaded on first use
   const PDFDocument = require('pdfkit') as typeof PDFDocumentType;
   const doc = new PDFDocument({
     size: 'A4',
@@ -179,7 +180,7 @@ function barChart(doc: Doc, title: string, bars: { label: string; value: number 
     const y = top + i * (barHeight + gap);
     const w = Math.max(0, (b.value / max) * plotWidth);
     doc.font('Helvetica').fontSize(9).fillColor(INK).text(b.label, MARGIN, y + 4, { width: labelWidth - 8, align: 'right' });
-    doc.rect(x0, y, w, barHeight).fill(PALETTE[i % PALETTE.length]!);
+    doc.rect(x0, y, w, barHeight).fill(PALETTE[i % PALETTE.length]);
     doc.fillColor(INK).text(fmt(b.value), x0 + w + 5, y + 4, { width: 60, lineBreak: false });
   });
   const bottom = top + bars.length * (barHeight + gap);

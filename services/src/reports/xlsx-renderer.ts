@@ -74,6 +74,7 @@ function metricValues(l: CampaignLine | ChannelLine): (number | null)[] {
 /** Renders the report as an XLSX workbook: Summary, Campaigns, Channels and Benchmarks sheets. */
 export async function renderXlsx(report: CampaignReport): Promise<Buffer> {
   // Loaded on first use (~37 MB): only processes that render or read workbooks pay for ExcelJS.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose: loaded on first use
   const excel = require('exceljs') as typeof ExcelJS;
   const wb = new excel.Workbook();
   wb.creator = 'pca-agent';

@@ -75,10 +75,10 @@ export class UploadStore {
   async open(id: string, chunkSize = 256 * 1024): Promise<Readable> {
     const size = await this.size(id);
     if (size === null) throw new UploadMissingError(id);
-    const store = this;
+    const readRange = (from: number, to: number) => this.readRange(id, from, to);
     async function* chunks(): AsyncGenerator<Buffer> {
       for (let offset = 0; offset < size!; offset += chunkSize) {
-        yield await store.readRange(id, offset, Math.min(size!, offset + chunkSize) - 1);
+        yield await readRange(offset, Math.min(size!, offset + chunkSize) - 1);
       }
     }
     return Readable.from(chunks(), { objectMode: false });

@@ -63,7 +63,7 @@ async function runQueued(cfg: Config, args: TaskArgs): Promise<number> {
   const connection = createRedis(cfg, 'worker', 'pca-agent-task');
   const queues = createQueues(cfg, connection, [queueOf(args.job)]);
   const eventsConnection = createRedis(cfg, 'worker', 'pca-agent-task:events');
-  const queue = queues[queueOf(args.job)]!;
+  const queue = queues[queueOf(args.job)];
   // Read events from just before the enqueue, not from "$": QueueEvents' first XREAD may go out after a
   // fast worker has already finished the job, and a "completed" event read from "$" would be missed.
   const [newest] = await connection.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
@@ -73,7 +73,7 @@ async function runQueued(cfg: Config, args: TaskArgs): Promise<number> {
     await events.waitUntilReady();
     const job = await enqueue(queues, args.job, args.data);
     try {
-      const result = await job.waitUntilFinished(events, args.timeoutSeconds * 1000);
+      const result: unknown = await job.waitUntilFinished(events, args.timeoutSeconds * 1000);
       process.stdout.write(`${args.job} ${job.id} completed in ${((Date.now() - started) / 1000).toFixed(1)}s: ${summarize(result)}\n`);
       return 0;
     } catch (err) {
@@ -104,7 +104,7 @@ async function runInline(cfg: Config, args: TaskArgs): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
   try {
     const result = await Promise.race([
-      runJob({ id, name: args.job, data: args.data, updateProgress: async () => undefined }, createProcessorContext(cfg, redis, queues, logger)),
+      runJob({ id, name: args.job, data: args.data, updateProgress: () => Promise.resolve() }, createProcessorContext(cfg, redis, queues, logger)),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`timed out after ${args.timeoutSeconds}s`)), args.timeoutSeconds * 1000);
       }),

@@ -38,12 +38,21 @@ const ALIASES: Readonly<Record<Field, readonly string[]>> = {
 
 const BY_ALIAS = new Map<string, Field>(FIELDS.flatMap((f) => ALIASES[f].map((a) => [a, f] as const)));
 
+/** A header cell as text (numbers and dates as their usual text; nothing for an empty cell). */
+function cellText(h: unknown): string {
+  if (h === null || h === undefined) return '';
+  if (h instanceof Date) return h.toISOString();
+  if (typeof h === 'string') return h;
+  if (typeof h === 'number' || typeof h === 'boolean' || typeof h === 'bigint') return String(h);
+  return JSON.stringify(h) ?? '';
+}
+
 /** Lower case, no spaces, underscores, dashes, dots or BOM: "Start Date", "start_date", "START-DATE" match. */
 export function normalizeHeader(h: unknown): string {
-  return String(h ?? '')
+  return cellText(h)
     .replace(/^\uFEFF/, '')
     .toLowerCase()
-    .replace(/[\s_.\-]+/g, '');
+    .replace(/[\s_.-]+/g, '');
 }
 
 export interface HeaderMap {
@@ -60,7 +69,7 @@ export function mapHeader(header: readonly unknown[]): HeaderMap {
   const labels: Partial<Record<Field, string>> = {};
   const ignored: string[] = [];
   header.forEach((h, i) => {
-    const label = String(h ?? '').trim();
+    const label = cellText(h).trim();
     const field = BY_ALIAS.get(normalizeHeader(h));
     if (!field) {
       if (label) ignored.push(label);
@@ -74,7 +83,7 @@ export function mapHeader(header: readonly unknown[]): HeaderMap {
   });
   const missing = REQUIRED_FIELDS.filter((f) => labels[f] === undefined);
   if (missing.length) {
-    const found = header.map((h) => String(h ?? '').trim()).filter(Boolean);
+    const found = header.map((h) => cellText(h).trim()).filter(Boolean);
     throw new FatalUploadError(
       `missing required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (found: ${found.join(', ') || 'none'})`,
     );

@@ -107,7 +107,7 @@ export async function importCampaigns(rows: AsyncIterable<SourceRow>, opts: Impo
   await writing;
 
   const columns: Record<string, string> = {};
-  for (const [field, label] of Object.entries(header.labels)) columns[label!] = field;
+  for (const [field, label] of Object.entries(header.labels)) columns[label] = field;
   return {
     rows_total: total,
     rows_imported: imported,

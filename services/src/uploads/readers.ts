@@ -46,16 +46,18 @@ function cellValue(v: ExcelJS.CellValue): CellValue {
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof Date) return v;
   if (typeof v === 'object') {
     if ('richText' in v) return v.richText.map((t) => t.text).join('');
-    if ('result' in v) return cellValue(v.result as ExcelJS.CellValue);
+    if ('result' in v) return cellValue(v.result);
     if ('text' in v) return String(v.text);
     if ('error' in v) return undefined;
   }
-  return String(v);
+  // Any other object (a formula with no cached result) has no value to import.
+  return undefined;
 }
 
 /** Rows of the first worksheet, streamed with ExcelJS's WorkbookReader. */
 export async function* xlsxRows(input: Readable): AsyncGenerator<SourceRow> {
   // Loaded on first use: ExcelJS adds ~37 MB to a process, and most workers never read an XLSX.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose: loaded on first use
   const excel = require('exceljs') as typeof ExcelJS;
   const reader = new excel.stream.xlsx.WorkbookReader(input, {
     worksheets: 'emit',

@@ -35,7 +35,7 @@ export async function runJob(job: JobLike, ctx: ProcessorContext): Promise<Resul
     throw new UnrecoverableError(`invalid payload for ${name}: ${detail}`);
   }
   const run = () =>
-    processor({ id: job.id, name: job.name, data: parsed.data as never, updateProgress: (p) => job.updateProgress(p) }, ctx);
+    processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p) }, ctx);
   // Scheduled tasks get a span of their own, so a CronJob's run reads the same in Jaeger queued or --inline.
   if (name in SCHEDULED_JOBS) return withSpan(DOMAIN_SPANS.task(name), { 'pca.task.name': name }, run);
   return run();

@@ -4,9 +4,13 @@ import { ApiError, sendProblem } from '../errors';
 import type { AuthFailureReason } from '../metrics';
 
 // jose 6 is ESM-only; Node 24 require()s it natively, which TypeScript's node16 module mode does not model.
+// typescript-eslint cannot resolve type imports with an import attribute (tsc can): it sees these as error types.
+/* eslint-disable @typescript-eslint/no-unsafe-assignment */
 type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
 type JWTPayload = import('jose', { with: { 'resolution-mode': 'import' } }).JWTPayload;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- see above: require() of an ESM package
 const { errors: joseErrors, jwtVerify } = require('jose') as Jose;
+/* eslint-enable @typescript-eslint/no-unsafe-assignment */
 
 export type Scope = 'read' | 'write';
 export const SCOPES: readonly Scope[] = ['read', 'write'];

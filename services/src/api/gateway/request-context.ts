@@ -23,6 +23,7 @@ export function requestContext(opts: RequestContextOptions): RequestHandler {
     res.locals.startedAt = started;
     res.setHeader('X-Request-Id', id);
     res.setHeader('X-Gateway-Version', opts.version);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with res as this
     const writeHead = res.writeHead;
     // The time goes out with the headers, so it is stamped at the last moment headers can change.
     res.writeHead = function (this: typeof res, ...args: Parameters<typeof writeHead>) {
@@ -47,7 +48,8 @@ export type RouteLabeler = (req: Request, res: Response) => string;
 export function routeLabeler(fallback: (method: string, path: string) => string | undefined = () => undefined): RouteLabeler {
   return (req, res) => {
     if (typeof res.locals.route === 'string') return res.locals.route;
-    const label = req.route && typeof req.route.path === 'string' ? `${req.baseUrl}${req.route.path}` : (fallback(req.method, req.path) ?? 'unmatched');
+    const route = req.route as { path?: unknown } | undefined;
+    const label = route && typeof route.path === 'string' ? `${req.baseUrl}${route.path}` : (fallback(req.method, req.path) ?? 'unmatched');
     // Metrics, stats and the access log all ask once the response is done: compute it once.
     res.locals.route = label;
     return label;

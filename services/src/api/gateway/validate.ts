@@ -26,7 +26,7 @@ export function validate(opts: ValidateOptions): RequestHandler {
     for (const location of ['params', 'query', 'body'] as const) {
       const schema = opts[location];
       if (!schema) continue;
-      const raw = location === 'body' ? (req.body ?? undefined) : { ...(req[location] as object) };
+      const raw: unknown = location === 'body' ? (req.body as unknown) : { ...(req[location] as object) };
       const parsed = schema.safeParse(raw);
       if (parsed.success) {
         input[location] = parsed.data;

@@ -87,7 +87,7 @@ function receive(req: Request, id: string, opts: UploadsRouterOptions): Promise<
       fail(new ApiError(400, 'malformed_multipart', `the multipart body cannot be read: ${err.message}`));
       req.unpipe(bb);
       req.resume();
-      finish();
+      void finish();
     });
     let finished = false;
     const finish = async () => {
@@ -96,7 +96,7 @@ function receive(req: Request, id: string, opts: UploadsRouterOptions): Promise<
       const received = await writing?.catch(() => undefined);
       if (failure) {
         await opts.uploads.delete(id).catch(() => undefined);
-        return reject(failure);
+        return reject(failure instanceof Error ? failure : new Error('upload failed', { cause: failure }));
       }
       if (!received) {
         return reject(new ApiError(400, 'file_missing', 'send the file in the multipart field "file"', [{ field: 'file', location: 'body', message: 'required' }]));
