@@ -31,6 +31,12 @@ export const envSchema = z.object({
   SHUTDOWN_DELAY_MS: int(0, 120_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: int(1000, 300_000).default(20_000),
   BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
+  HTTP_HEADERS_TIMEOUT_MS: int(1000, 120_000).default(10_000),
+  // 300 s carries a 20 MB upload (UPLOAD_MAX_BYTES) over a 0.6 Mbit/s link.
+  HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(300_000),
+  // Above the 60 s idle timeout of common load balancers and ingress controllers.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000),
+  HTTP_MAX_CONNECTIONS: int(1, 100_000).default(1000),
   CORS_ORIGINS: list.default([]),
 
   API_KEYS: list.default([]),
@@ -108,6 +114,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const cfg = parsed.data;
+  if (cfg.HTTP_HEADERS_TIMEOUT_MS > cfg.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError([{ variable: 'HTTP_HEADERS_TIMEOUT_MS', message: `must not exceed HTTP_REQUEST_TIMEOUT_MS (${cfg.HTTP_REQUEST_TIMEOUT_MS})` }]);
+  }
   if (cfg.JWT_SECRET && cfg.JWT_PUBLIC_KEY) {
     throw new ConfigError([{ variable: 'JWT_SECRET', message: 'set JWT_SECRET or JWT_PUBLIC_KEY, not both' }]);
   }

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { ConfigError, loadConfig } from '../config/env';
+import { createHttpServer, httpServerLimits } from '../lib/http-server';
 import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis } from '../lib/redis';
 import { closeQueues, createQueues } from '../queues/queues';
@@ -24,7 +25,8 @@ export async function runDashboard(): Promise<number> {
     readOnly: cfg.DASHBOARD_READ_ONLY,
     basePath: cfg.DASHBOARD_BASE_PATH,
   });
-  const server = app.listen(cfg.DASHBOARD_PORT);
+  const server = createHttpServer(app, { ...httpServerLimits(cfg), logger });
+  server.listen(cfg.DASHBOARD_PORT);
   await once(server, 'listening');
   logger.info({ port: cfg.DASHBOARD_PORT, base_path: cfg.DASHBOARD_BASE_PATH, read_only: cfg.DASHBOARD_READ_ONLY }, 'dashboard started');
 
