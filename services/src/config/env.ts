@@ -82,6 +82,8 @@ export const envSchema = z.object({
   DASHBOARD_USERNAME: optionalText,
   DASHBOARD_PASSWORD: optionalText,
   DASHBOARD_READ_ONLY: bool.default(false),
+  DASHBOARD_LOGIN_MAX_FAILURES: int(1, 10_000).default(10),
+  DASHBOARD_LOGIN_WINDOW_MS: int(1000, 86_400_000).default(900_000),
   DASHBOARD_BASE_PATH: z
     .string()
     .regex(/^(\/[A-Za-z0-9._~-]+)*\/?$/, 'a URL path such as /queues')

@@ -16,14 +16,22 @@ export async function runDashboard(): Promise<number> {
   }
   const logger = createLogger({ service: 'pca-agent-dashboard', level: cfg.LOG_LEVEL });
   const redis = createRedis(cfg, 'worker', 'pca-agent-dashboard');
+  const loginRedis = createRedis(cfg, 'request', 'pca-agent-dashboard-login');
   const queues = createQueues(cfg, redis);
   const app = createDashboardApp({
     queues,
     redis,
+    loginRedis,
+    keyPrefix: cfg.REDIS_KEY_PREFIX,
     username: cfg.DASHBOARD_USERNAME!,
     password: cfg.DASHBOARD_PASSWORD!,
     readOnly: cfg.DASHBOARD_READ_ONLY,
     basePath: cfg.DASHBOARD_BASE_PATH,
+    trustProxyHops: cfg.TRUST_PROXY_HOPS,
+    maxLoginFailures: cfg.DASHBOARD_LOGIN_MAX_FAILURES,
+    loginWindowMs: cfg.DASHBOARD_LOGIN_WINDOW_MS,
+    loginLimitFailOpen: cfg.RATE_LIMIT_FAIL_OPEN,
+    logger,
   });
   const server = createHttpServer(app, { ...httpServerLimits(cfg), logger });
   server.listen(cfg.DASHBOARD_PORT);
@@ -40,6 +48,7 @@ export async function runDashboard(): Promise<number> {
     server.closeAllConnections();
   });
   await closeQueues(queues);
+  await closeRedis(loginRedis);
   await closeRedis(redis);
   await shutdownTelemetry(2000);
   return 0;
