@@ -87,6 +87,40 @@ test('only refused credentials count: requests without credentials and accepted 
   await deleteByPrefix(redis, `${prefix}-b`);
 });
 
+test('parallel requests: a page\'s right-credential burst is never refused, a burst of wrong guesses gets exactly the allowed 401s', async () => {
+  const a = app();
+  for (const guess of WRONG.slice(0, 2)) expect((await request(a).get('/').set('Authorization', basic(USER, guess))).status).toBe(401);
+  const right = await Promise.all(Array.from({ length: 20 }, () => request(a).get('/api/queues').set('Authorization', basic(USER, PASSWORD))));
+  expect(right.map((r) => r.status)).toEqual(Array(20).fill(200));
+
+  const b = app({ keyPrefix: `${prefix}-burst` });
+  const guesses = await Promise.all(Array.from({ length: 30 }, (_, i) => request(b).get('/').set('Authorization', basic(USER, `burst-guess-${i}`))));
+  const statuses = guesses.map((r) => r.status);
+  expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+  expect(statuses.filter((s) => s === 429)).toHaveLength(27);
+  await deleteByPrefix(redis, `${prefix}-burst`);
+});
+
+test('with Redis unreachable the limit fails open by default and closed (503 problem+json) when told', async () => {
+  const down = new Redis(`redis://127.0.0.1:${await freePort()}`, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null, lazyConnect: true });
+  down.on('error', () => undefined);
+  try {
+    const open = app({ loginRedis: down });
+    expect((await request(open).get('/api/queues').set('Authorization', basic(USER, PASSWORD))).status).toBe(200);
+    expect((await request(open).get('/api/queues').set('Authorization', basic(USER, WRONG[0]!))).status).toBe(401);
+    const closed = app({ loginRedis: down, loginLimitFailOpen: false });
+    for (const pass of [PASSWORD, WRONG[0]!]) {
+      const res = await request(closed).get('/api/queues').set('Authorization', basic(USER, pass));
+      expect(res.status).toBe(503);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.text).not.toMatch(/\n\s+at /);
+    }
+    expect(logs.text).toContain('rate limit store unavailable');
+  } finally {
+    down.disconnect();
+  }
+});
+
 test('the client is the socket peer unless TRUST_PROXY_HOPS trusts a proxy', async () => {
   const direct = app();
   for (const [i, guess] of WRONG.slice(0, 3).entries()) {

@@ -10,8 +10,9 @@ import { appKeys } from '../lib/keys';
 import { pingRedis } from '../lib/redis';
 import { registerQueueDepthGauge } from '../queues/queue-depth';
 import type { Queues } from '../queues/queues';
-import { basicAuth, isAuthenticated } from './basic-auth';
-import { loginAttempts, loginLimit } from './login-limit';
+import { errorHandler, notFoundHandler } from '../api/errors';
+import { basicAuth } from './basic-auth';
+import { loginLimit } from './login-limit';
 
 export interface DashboardOptions {
   readonly queues: Queues;
@@ -46,7 +47,6 @@ export interface DashboardOptions {
 export function createDashboardApp(opts: DashboardOptions): Express {
   const basePath = opts.basePath ?? '/';
   const logger = opts.logger ?? pino({ level: 'silent' });
-  const maxFailures = opts.maxLoginFailures ?? envDefault('DASHBOARD_LOGIN_MAX_FAILURES');
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', opts.trustProxyHops ?? 0);
@@ -76,23 +76,24 @@ export function createDashboardApp(opts: DashboardOptions): Express {
   });
   app.use(
     basePath,
-    loginLimit({
-      redis: opts.loginRedis ?? opts.redis,
-      keyPrefix: appKeys(opts.keyPrefix).dashboardLoginFailures,
-      maxFailures,
-      windowMs: opts.loginWindowMs ?? envDefault('DASHBOARD_LOGIN_WINDOW_MS'),
-      failOpen: opts.loginLimitFailOpen ?? envDefault('RATE_LIMIT_FAIL_OPEN'),
-      succeeded: isAuthenticated,
-      logger,
-    }),
     basicAuth({
       username: opts.username,
       password: opts.password,
-      // who and how often, never what was typed: a user name field often holds a password by mistake
-      onFailure: (req, reason) =>
-        logger.warn({ client_ip: req.ip, reason, failures: loginAttempts(req)?.used, max_failures: maxFailures }, 'dashboard login failed'),
+      gate: loginLimit({
+        redis: opts.loginRedis ?? opts.redis,
+        keyPrefix: appKeys(opts.keyPrefix).dashboardLoginFailures,
+        maxFailures: opts.maxLoginFailures ?? envDefault('DASHBOARD_LOGIN_MAX_FAILURES'),
+        windowMs: opts.loginWindowMs ?? envDefault('DASHBOARD_LOGIN_WINDOW_MS'),
+        failOpen: opts.loginLimitFailOpen ?? envDefault('RATE_LIMIT_FAIL_OPEN'),
+        logger,
+      }),
+      // who and how often, never what was typed: a user-name field often holds a password by mistake
+      onFailure: (req, reason, v) => logger.warn({ client_ip: req.ip, reason, failures: v?.failures, max_failures: v?.maxFailures }, 'dashboard login failed'),
+      onBlocked: (req, v) => logger.warn({ client_ip: req.ip, max_failures: v.maxFailures, retry_after_s: v.retryAfterSeconds }, 'dashboard login blocked: too many failed attempts'),
     }),
     serverAdapter.getRouter(),
   );
+  app.use(notFoundHandler());
+  app.use(errorHandler(logger));
   return app;
 }

@@ -1,66 +1,70 @@
-import type { Request, RequestHandler } from 'express';
-import { rateLimit, type RateLimitInfo } from 'express-rate-limit';
+import type { Request } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ApiError, sendProblem } from '../api/errors';
+import { redisUnavailable } from '../api/errors';
 import { rateLimitLogger, redisRateLimitStore } from '../lib/rate-limit-store';
+import type { LoginGate, LoginVerdict } from './basic-auth';
 
 export interface LoginLimitOptions {
+  /** A request-role connection: fails fast while Redis is down. */
   readonly redis: Redis;
   /** Key prefix, from `appKeys(prefix).dashboardLoginFailures`. */
   readonly keyPrefix: string;
-  /** Failed logins per client IP per window; the next attempt gets 429. @default 10 */
+  /** Refused logins per client IP per window; past them every attempt gets 429. @default 10 */
   readonly maxFailures?: number;
   /** @default 900_000 (15 minutes, a fixed window from the first failure) */
   readonly windowMs?: number;
-  /** When Redis cannot count: `true` checks the credentials un-counted, `false` answers 503. @default true */
+  /** When Redis cannot count: `true` judges the credentials un-counted, `false` answers 503 problem+json. @default true */
   readonly failOpen?: boolean;
-  /** True when the request's credentials were accepted; set by the auth middleware after this one. */
-  readonly succeeded: (req: Request, res: Parameters<RequestHandler>[1]) => boolean;
   readonly logger: Logger;
 }
 
-const PROPERTY = 'loginLimit';
-const presentsBasicCredentials = (req: Request) => /^Basic\s/i.test(req.headers.authorization ?? '');
-
-/** The count behind this request, once `loginLimit` has counted it (undefined for requests it skipped). */
-export function loginAttempts(req: Request): RateLimitInfo | undefined {
-  return (req as Request & { [PROPERTY]?: RateLimitInfo })[PROPERTY];
-}
-
 /**
- * Limits failed basic-auth logins per client IP, shared by every dashboard replica through Redis
- * (the API's rate-limit store). Only requests that present credentials are counted: each is counted
- * before the credentials are checked (so parallel guesses cannot overshoot) and given back once they
- * prove right, which leaves the failures. Past `maxFailures` every attempt, right or wrong, gets 429
- * problem+json with `Retry-After` until the window ends. `req.ip` follows the app's `trust proxy`
- * (TRUST_PROXY_HOPS), as in the API.
+ * Failed dashboard logins per client IP, counted in Redis with the API's rate-limit store so every
+ * dashboard replica shares them. Only refusals are counted, one atomic INCR each, so parallel wrong
+ * guesses cannot overshoot: at most `maxFailures` of them are answered 401, the rest 429. Right
+ * credentials only read the count (a page's parallel asset requests never trip it) and are refused
+ * too while the client is blocked, so a right guess looks like a wrong one. `req.ip` follows the
+ * app's `trust proxy` (TRUST_PROXY_HOPS), as in the API; IPv6 clients count per /56.
  */
-export function loginLimit(opts: LoginLimitOptions): RequestHandler {
+export function loginLimit(opts: LoginLimitOptions): LoginGate {
   const limit = opts.maxFailures ?? 10;
   const windowMs = opts.windowMs ?? 900_000;
-  const seconds = Math.ceil(windowMs / 1000);
-  return rateLimit({
-    windowMs,
-    limit,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    identifier: `${limit}-failed-logins-per-${seconds}s`,
-    requestPropertyName: PROPERTY,
-    passOnStoreError: opts.failOpen ?? true,
-    skip: (req) => !presentsBasicCredentials(req),
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (req, res) => opts.succeeded(req, res),
-    store: redisRateLimitStore(opts.redis, opts.keyPrefix),
-    validate: { xForwardedForHeader: false },
-    logger: rateLimitLogger(opts.logger),
-    handler: (req, res) => {
-      const info = loginAttempts(req);
-      // once per client and window: the first refused attempt
-      if (info && info.used === limit + 1) {
-        opts.logger.warn({ client_ip: req.ip, max_failures: limit, retry_after_s: res.getHeader('Retry-After') }, 'dashboard login blocked: too many failed attempts');
-      }
-      sendProblem(req, res, new ApiError(429, 'too_many_failed_logins', `more than ${limit} failed logins in ${seconds} s from this client; retry after the time in Retry-After`));
-    },
+  const failOpen = opts.failOpen ?? true;
+  const store = redisRateLimitStore(opts.redis, opts.keyPrefix);
+  void store.init({ windowMs } as Parameters<typeof store.init>[0]);
+  const warn = rateLimitLogger(opts.logger).error;
+  const key = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
+
+  const verdict = (failures: number, resetTime: Date | undefined, blocked: boolean): LoginVerdict => ({
+    blocked,
+    failures,
+    maxFailures: limit,
+    retryAfterSeconds: Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + windowMs) - Date.now()) / 1000)),
   });
+  const unavailable = (err: unknown): LoginVerdict => {
+    warn(err);
+    if (!failOpen) throw redisUnavailable();
+    return { blocked: false, failures: 0, maxFailures: limit, retryAfterSeconds: 0 };
+  };
+
+  return {
+    async check(req) {
+      try {
+        const info = await store.get(key(req));
+        return verdict(info?.totalHits ?? 0, info?.resetTime, (info?.totalHits ?? 0) >= limit);
+      } catch (err) {
+        return unavailable(err);
+      }
+    },
+    async fail(req) {
+      try {
+        const info = await store.increment(key(req));
+        return verdict(info.totalHits, info.resetTime, info.totalHits > limit);
+      } catch (err) {
+        return unavailable(err);
+      }
+    },
+  };
 }

@@ -1,12 +1,12 @@
-import type { Options as RateLimitOptions, Store } from 'express-rate-limit';
+import type { Options as RateLimitOptions } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RedisStore } from 'rate-limit-redis';
 
 /**
- * A RedisStore that survives a Redis outage. rate-limit-redis loads its Lua script once, in `init`;
- * if Redis was down then (or the script cache was lost) the stored rejected promise would make
- * every later call fail forever. After any failure the script is loaded again on the next call.
+ * A RedisStore that survives a Redis outage. rate-limit-redis loads its Lua scripts once, in `init`;
+ * if Redis was down then (or the script cache was lost) the stored rejected promises would make
+ * every later call fail forever. After any failure the scripts are loaded again on the next call.
  */
 class RecoveringRedisStore extends RedisStore {
   private reload = false;
@@ -20,13 +20,23 @@ class RecoveringRedisStore extends RedisStore {
   }
 
   override async increment(key: string) {
+    return this.recovering(() => super.increment(key));
+  }
+
+  override async get(key: string) {
+    return this.recovering(() => super.get(key));
+  }
+
+  private async recovering<T>(call: () => Promise<T>): Promise<T> {
     if (this.reload) {
       this.reload = false;
       this.incrementScriptSha = this.loadIncrementScript();
+      this.getScriptSha = this.loadGetScript();
       this.incrementScriptSha.catch(() => undefined);
+      this.getScriptSha.catch(() => undefined);
     }
     try {
-      return await super.increment(key);
+      return await call();
     } catch (err) {
       this.reload = true;
       throw err;
@@ -35,10 +45,11 @@ class RecoveringRedisStore extends RedisStore {
 }
 
 /**
- * The one store every express-rate-limit limiter uses: counts shared by every replica through Redis
- * under `prefix` (from `appKeys`), fixed windows, recovering by itself after an outage.
+ * The one store every limiter uses (the API's express-rate-limit, the dashboard's failed logins):
+ * counts shared by every replica through Redis under `prefix` (from `appKeys`), fixed windows,
+ * recovering by itself after an outage.
  */
-export function redisRateLimitStore(redis: Redis, prefix: string): Store {
+export function redisRateLimitStore(redis: Redis, prefix: string): RedisStore {
   return new RecoveringRedisStore({
     prefix,
     sendCommand: (command: string, ...args: string[]) =>
