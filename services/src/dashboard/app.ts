@@ -5,12 +5,12 @@ import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { errorHandler, notFoundHandler } from '../api/errors';
 import { envDefault } from '../config/env';
 import { appKeys } from '../lib/keys';
 import { pingRedis } from '../lib/redis';
 import { registerQueueDepthGauge } from '../queues/queue-depth';
 import type { Queues } from '../queues/queues';
-import { errorHandler, notFoundHandler } from '../api/errors';
 import { basicAuth } from './basic-auth';
 import { loginLimit } from './login-limit';
 
