@@ -12,9 +12,11 @@ const common = {
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/test/faults/', '/test/chart-run/'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/test/faults/', '/test/chart-run/', '/test/browser/'] },
     { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.test.ts'] },
     { ...common, displayName: 'chart-run', testMatch: ['<rootDir>/test/chart-run/**/*.test.ts'] },
+    // Headless Chromium (Debian's /usr/bin/chromium, or CHROMIUM_PATH) against the real processes.
+    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
   ],
   testTimeout: 30000,
 };

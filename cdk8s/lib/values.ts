@@ -169,6 +169,12 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     corsOrigins: fromEnv('CORS_ORIGINS'),
     statsFlushIntervalMs: fromEnv('STATS_FLUSH_INTERVAL_MS'),
     statsWindowMinutes: fromEnv('STATS_WINDOW_MINUTES'),
+    http: v.group('HTTP server limits for slow and idle clients', {
+      headersTimeoutMs: fromEnv('HTTP_HEADERS_TIMEOUT_MS'),
+      requestTimeoutMs: fromEnv('HTTP_REQUEST_TIMEOUT_MS'),
+      keepAliveTimeoutMs: fromEnv('HTTP_KEEP_ALIVE_TIMEOUT_MS'),
+      maxConnections: fromEnv('HTTP_MAX_CONNECTIONS'),
+    }),
     service: v.group('API Service', {
       type: v.str('ClusterIP', 'Service type', { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] }),
       port: v.int(envDefault('PORT'), 'Service port', { minimum: 1, maximum: 65535 }),
@@ -251,6 +257,10 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     existingSecret: v.str('', 'Secret with keys DASHBOARD_USERNAME and DASHBOARD_PASSWORD instead of the generated one'),
     readOnly: fromEnv('DASHBOARD_READ_ONLY'),
     basePath: fromEnv('DASHBOARD_BASE_PATH'),
+    login: v.group('failed-login limit of the dashboard (per client IP, shared through Redis)', {
+      maxFailures: fromEnv('DASHBOARD_LOGIN_MAX_FAILURES'),
+      windowMs: fromEnv('DASHBOARD_LOGIN_WINDOW_MS'),
+    }),
     resources: resources('50m', '128Mi', '500m', '256Mi'),
     service: v.group('dashboard Service', {
       annotations: v.block({}, 'Service annotations', stringMap),

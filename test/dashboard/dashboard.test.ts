@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { loadConfig } from '../../services/src/config/env';
-import { createDashboardApp } from '../../services/src/dashboard/app';
+import { createDashboardApp, type DashboardOptions } from '../../services/src/dashboard/app';
 import { closeQueues, createQueues, type Queues } from '../../services/src/queues/queues';
 import { RoleProcess } from '../helpers/processes';
 import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
@@ -24,14 +24,16 @@ afterEach(async () => {
 });
 afterAll(() => redis.quit());
 
-const app = (opts: { readOnly?: boolean; basePath?: string } = {}) =>
-  createDashboardApp({ queues, redis, username: 'ops', password: 's3cret-pass', ...opts });
+const app = (opts: Partial<DashboardOptions> = {}) =>
+  createDashboardApp({ queues, redis, keyPrefix: prefix, username: 'ops', password: 's3cret-pass', ...opts });
 
 test('401 with a Basic challenge without or with wrong credentials; probes stay open', async () => {
   const a = app();
   const none = await request(a).get('/api/queues');
   expect(none.status).toBe(401);
   expect(none.headers['www-authenticate']).toMatch(/^Basic realm=/);
+  expect(none.headers['content-type']).toContain('application/problem+json');
+  expect(none.body).toMatchObject({ status: 401, title: 'Unauthorized', detail: 'the dashboard needs its user name and password' });
   expect((await request(a).get('/').set('Authorization', `Basic ${Buffer.from('ops:wrong').toString('base64')}`)).status).toBe(401);
   expect((await request(a).get('/').set('Authorization', `Basic ${Buffer.from('ops').toString('base64')}`)).status).toBe(401);
   expect((await request(a).get('/health')).status).toBe(200);

@@ -18,7 +18,7 @@ import { GatewayStats } from './gateway-stats';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 import { OpenApiRegistry } from './openapi';
 import { createCampaignsRouter } from './routes/campaigns';
-import { createDocsRouter } from './routes/docs';
+import { createDocsRouter, DOCS_CSP, DOCS_PATH } from './routes/docs';
 import { createGatewayStatsRouter } from './routes/gateway-stats';
 import { createHealthRouter } from './routes/health';
 import { createMetricsRouter } from './routes/metrics';
@@ -64,7 +64,7 @@ export interface ApiApp {
 
 /** Paths served without credentials. */
 const PUBLIC = new Set(['/health', '/ready', '/metrics', '/api/openapi.json']);
-const isPublic = (req: Request) => PUBLIC.has(req.path) || req.path === '/api/docs' || req.path.startsWith('/api/docs/');
+const isPublic = (req: Request) => PUBLIC.has(req.path) || req.path === DOCS_PATH || req.path.startsWith(`${DOCS_PATH}/`);
 
 /**
  * Builds the Express app (no listen). Middleware runs top to bottom in this order: request id and
@@ -102,7 +102,7 @@ export function createApp(deps: AppDeps): ApiApp {
   const routeLabel = routeLabeler((method, path) => context.registry.templateFor(method, path));
   app.use(requestContext({ version: context.version }));
   app.use(recordMetrics(metrics, routeLabel), recordStats(stats, routeLabel), accessLog({ logger, routeLabel }));
-  app.use(securityHeaders({ corsOrigins: config.CORS_ORIGINS }));
+  app.use(securityHeaders({ corsOrigins: config.CORS_ORIGINS, pages: [{ path: DOCS_PATH, csp: DOCS_CSP }] }));
   app.use(
     rateLimitGateway({
       redis,

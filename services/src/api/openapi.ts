@@ -102,7 +102,7 @@ export class OpenApiRegistry {
     return this.specs;
   }
 
-  document(info: { title: string; version: string; description?: string }): Record<string, unknown> {
+  document(info: { title: string; version: string; description?: string }, servers: readonly { url: string; description?: string }[] = []): Record<string, unknown> {
     const paths: Record<string, Record<string, unknown>> = {};
     for (const spec of this.specs) {
       const responses: Record<string, unknown> = {};
@@ -135,6 +135,7 @@ export class OpenApiRegistry {
     return {
       openapi: '3.1.0',
       info,
+      ...(servers.length ? { servers } : {}),
       paths,
       components: {
         schemas: { Problem: jsonSchema(problemSchema, 'output') },

@@ -1,9 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/env';
 import { shutdownTelemetry } from '../telemetry/sdk';
+import { createHttpServer, httpServerLimits } from '../lib/http-server';
 import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis } from '../lib/redis';
 import { createApp, type ApiApp } from './app';
@@ -38,7 +39,7 @@ export async function startApi(cfg: Config, overrides: StartOverrides = {}): Pro
   const logger = overrides.logger ?? createLogger({ service: 'pca-agent-api', level: cfg.LOG_LEVEL });
   const redis = overrides.redis ?? createRedis(cfg, 'request', 'pca-agent-api');
   const api = createApp({ config: cfg, redis, logger });
-  const server = createServer(api.app);
+  const server = createHttpServer(api.app, { ...httpServerLimits(cfg), logger });
   // Once draining, every response asks the client to reconnect (to a pod that is not going away).
   server.prependListener('request', (_req, res) => {
     if (api.isShuttingDown()) res.setHeader('Connection', 'close');

@@ -33,6 +33,12 @@ export const envSchema = z.object({
   SHUTDOWN_DELAY_MS: int(0, 120_000).default(5000).describe('after SIGTERM, how long the API keeps serving with /ready at 503'),
   SHUTDOWN_TIMEOUT_MS: int(1000, 300_000).default(20_000).describe('deadline for in-flight requests after the delay; then exit 1'),
   BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024).describe('JSON body limit (413 above)'),
+  HTTP_HEADERS_TIMEOUT_MS: int(1000, 120_000).default(10_000).describe('a client must send its request headers within this, or gets 408 and is disconnected'),
+  // 300 s carries a 20 MB upload (UPLOAD_MAX_BYTES) over a 0.6 Mbit/s link.
+  HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(300_000).describe('a whole request (body included) must arrive within this'),
+  // Above the 60 s idle timeout of common load balancers and ingress controllers.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(65_000).describe('idle keep-alive connections are closed after this (keep above the load balancer idle timeout)'),
+  HTTP_MAX_CONNECTIONS: int(1, 100_000).default(1000).describe('open connections per API process; more are refused'),
   CORS_ORIGINS: list.default([]).describe('comma-separated allowed origins'),
 
   API_KEYS: list.default([]).describe('comma-separated API keys with read and write scope'),
@@ -79,6 +85,8 @@ export const envSchema = z.object({
   DASHBOARD_USERNAME: optionalText.describe('dashboard basic-auth user; the dashboard refuses to start without it'),
   DASHBOARD_PASSWORD: optionalText.describe('dashboard basic-auth password; the dashboard refuses to start without it'),
   DASHBOARD_READ_ONLY: bool.default(false).describe('disable retry/clean/remove in the dashboard'),
+  DASHBOARD_LOGIN_MAX_FAILURES: int(1, 10_000).default(10).describe('refused dashboard logins per client IP and window before 429 with Retry-After'),
+  DASHBOARD_LOGIN_WINDOW_MS: int(1000, 86_400_000).default(900_000).describe('window of DASHBOARD_LOGIN_MAX_FAILURES'),
   DASHBOARD_BASE_PATH: z
     .string()
     .regex(/^(\/[A-Za-z0-9._~-]+)*\/?$/, 'a URL path such as /queues')
@@ -111,6 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const cfg = parsed.data;
+  if (cfg.HTTP_HEADERS_TIMEOUT_MS > cfg.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError([{ variable: 'HTTP_HEADERS_TIMEOUT_MS', message: `must not exceed HTTP_REQUEST_TIMEOUT_MS (${cfg.HTTP_REQUEST_TIMEOUT_MS})` }]);
+  }
   if (cfg.JWT_SECRET && cfg.JWT_PUBLIC_KEY) {
     throw new ConfigError([{ variable: 'JWT_SECRET', message: 'set JWT_SECRET or JWT_PUBLIC_KEY, not both' }]);
   }

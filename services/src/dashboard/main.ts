@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { ConfigError, loadConfig } from '../config/env';
+import { createHttpServer, httpServerLimits } from '../lib/http-server';
 import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis } from '../lib/redis';
 import { closeQueues, createQueues } from '../queues/queues';
@@ -15,16 +16,25 @@ export async function runDashboard(): Promise<number> {
   }
   const logger = createLogger({ service: 'pca-agent-dashboard', level: cfg.LOG_LEVEL });
   const redis = createRedis(cfg, 'worker', 'pca-agent-dashboard');
+  const loginRedis = createRedis(cfg, 'request', 'pca-agent-dashboard-login');
   const queues = createQueues(cfg, redis);
   const app = createDashboardApp({
     queues,
     redis,
+    loginRedis,
+    keyPrefix: cfg.REDIS_KEY_PREFIX,
     username: cfg.DASHBOARD_USERNAME!,
     password: cfg.DASHBOARD_PASSWORD!,
     readOnly: cfg.DASHBOARD_READ_ONLY,
     basePath: cfg.DASHBOARD_BASE_PATH,
+    trustProxyHops: cfg.TRUST_PROXY_HOPS,
+    maxLoginFailures: cfg.DASHBOARD_LOGIN_MAX_FAILURES,
+    loginWindowMs: cfg.DASHBOARD_LOGIN_WINDOW_MS,
+    loginLimitFailOpen: cfg.RATE_LIMIT_FAIL_OPEN,
+    logger,
   });
-  const server = app.listen(cfg.DASHBOARD_PORT);
+  const server = createHttpServer(app, { ...httpServerLimits(cfg), logger });
+  server.listen(cfg.DASHBOARD_PORT);
   await once(server, 'listening');
   logger.info({ port: cfg.DASHBOARD_PORT, base_path: cfg.DASHBOARD_BASE_PATH, read_only: cfg.DASHBOARD_READ_ONLY }, 'dashboard started');
 
@@ -38,6 +48,7 @@ export async function runDashboard(): Promise<number> {
     server.closeAllConnections();
   });
   await closeQueues(queues);
+  await closeRedis(loginRedis);
   await closeRedis(redis);
   await shutdownTelemetry(2000);
   return 0;

@@ -11,6 +11,7 @@ export function appKeys(prefix: string) {
     campaignCount: `${prefix}:campaigns:count`,
     seeded: `${prefix}:seeded`,
     rateLimit: `${prefix}:rl:`,
+    dashboardLoginFailures: `${prefix}:dashboard-login:`,
     stats: (name: string) => `${prefix}:stats:${name}`,
     benchmarks: `${prefix}:benchmarks:latest`,
     systemHealth: `${prefix}:system:health`,
