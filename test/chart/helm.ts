@@ -8,7 +8,7 @@ export const ROOT = join(__dirname, '..', '..');
 export const CHART_DIR = join(ROOT, 'charts', 'pca-agent');
 
 // The built helper (npm test builds first): its path logic is relative to dist/scripts.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { ensureTools } = require(join(ROOT, 'dist', 'scripts', 'setup-tools.js')) as typeof import('../../scripts/setup-tools');
 
 export interface HelmResult {

@@ -94,11 +94,10 @@ describe('a real queue and worker with queueTelemetry()', () => {
   });
 
   async function runJob(data: { fail?: boolean }): Promise<{ root: ReadableSpan; spans: ReadableSpan[] }> {
-    let root!: ReadableSpan;
     const job = await withSpan('POST /api/v1/analyze-async', {}, async () => {
       return queue.add('generate_campaign_report', data, { attempts: 1 });
     });
-    root = tracing.exporter.getFinishedSpans().find((s) => s.name === 'POST /api/v1/analyze-async')!;
+    const root = tracing.exporter.getFinishedSpans().find((s) => s.name === 'POST /api/v1/analyze-async')!;
     await (data.fail ? job.waitUntilFinished(events).catch(() => undefined) : job.waitUntilFinished(events));
     // the worker ends its span right after the job settles
     const deadline = Date.now() + 5000;

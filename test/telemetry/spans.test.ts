@@ -56,6 +56,7 @@ describe('withSpan', () => {
   it('handles synchronous throws and non-Error values', async () => {
     await expect(
       withSpan('sync', {}, () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- a non-Error throw is the case under test
         throw 'plain string';
       }),
     ).rejects.toBe('plain string');

@@ -201,7 +201,7 @@ describe('health_check', () => {
 
   test('a Redis past its memory threshold fails the check (writes would soon be refused)', async () => {
     setup('health-mem', { HEALTH_MIN_WORKERS: '0', HEALTH_MAX_REDIS_MEMORY_PERCENT: '1' });
-    const before = await env.redis.config('GET', 'maxmemory') as string[];
+    const before = await env.redis.config('GET', 'maxmemory');
     // A maxmemory just above what is in use: well past 1%, and nothing is refused or evicted meanwhile.
     const used = Number(/^used_memory:(\d+)/m.exec(await env.redis.info('memory'))![1]);
     await env.redis.config('SET', 'maxmemory', String(used * 4));

@@ -91,7 +91,8 @@ export function createDashboardApp(opts: DashboardOptions): Express {
       onFailure: (req, reason, v) => logger.warn({ client_ip: req.ip, reason, failures: v?.failures, max_failures: v?.maxFailures }, 'dashboard login failed'),
       onBlocked: (req, v) => logger.warn({ client_ip: req.ip, max_failures: v.maxFailures, retry_after_s: v.retryAfterSeconds }, 'dashboard login blocked: too many failed attempts'),
     }),
-    serverAdapter.getRouter(),
+    // bull-board types its router as any.
+    serverAdapter.getRouter() as express.Router,
   );
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

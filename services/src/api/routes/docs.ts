@@ -62,14 +62,14 @@ export function createDocsRouter(opts: DocsOptions): Router {
     customSiteTitle: 'pca-agent API',
     swaggerUrl: '../openapi.json',
     swaggerOptions: { validatorUrl: null },
-  }) as unknown as RequestHandler;
+  });
   router.use(
     DOCS_PATH,
     ((_req, res, next) => {
       res.locals.route = DOCS_PATH;
       next();
     }) satisfies RequestHandler,
-    ...(swaggerUi.serve as RequestHandler[]),
+    ...(swaggerUi.serve),
     ((req, res, next) => (req.path === '/' ? page(req, res, next) : next())) satisfies RequestHandler,
   );
   return router;
