@@ -71,3 +71,15 @@ describe('Service names and loopback addresses become local ports', () => {
     expect(await net.rewriteAddresses('http://127.0.0.1:6379', 't', { namespace: 'pca', pod: api })).not.toContain(':6379');
   });
 });
+
+describe('Gateway API path rewriting, as the route forwards it', () => {
+  const { rewritePath } = require('./harness/routes') as typeof import('./harness/routes');
+  test.each([
+    ['/api/v1/campaigns', '/', [], '/api/v1/campaigns'],
+    ['/pca/api/v1/campaigns', '/pca', [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } }], '/api/v1/campaigns'],
+    ['/pca/api/v1/campaigns', '/pca/', [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2' } } }], '/v2/api/v1/campaigns'],
+    ['/pca/api/v1/campaigns', '/pca', [], '/pca/api/v1/campaigns'],
+  ])('%s matched by %s', (path, prefix, filters, expected) => {
+    expect(rewritePath(path, prefix, filters)).toBe(expected);
+  });
+});

@@ -61,10 +61,15 @@ describe.each(chartScenarios().map((s) => [s.name, s] as const))('scenario %s', 
       const lengths = await stack.checkKedaSeesWork(() => stack.submitReport());
       if (release.ofKind('ScaledObject').length > 0) expect(lengths.some((l) => l.length > 0)).toBe(true);
 
-      // 6. nothing connected anywhere the release does not lead
+      // 6. a request through every HTTPRoute and Ingress to the API (path prefix and rewrite as a Gateway applies them)
+      const routes = await stack.checkRoutes();
+      expect(routes.length).toBe(release.ofKind('HTTPRoute').filter((r) => r.metadata.name.endsWith('-api')).length + release.ofKind('Ingress').length);
+      for (const r of routes) expect(r.status).toBe(200);
+
+      // 7. nothing connected anywhere the release does not lead
       stack.checkEgress();
 
-      // 7. the Redis container's own exec probes, run against its stand-in: pass when healthy, fail on an error reply
+      // 8. the Redis container's own exec probes, run against its stand-in: pass when healthy, fail on an error reply
       await stack.checkStandInProbes();
     } finally {
       await stack.stop();

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { CHART_DIR, helm, parseManifests, scenarios, type K8sObject } from '../../chart/helm';
 
 /** CRDs a cluster may have: rendering with them turns on the ScaledObject and the ServiceMonitor. */
-export const CLUSTER_CRDS = ['keda.sh/v1alpha1/ScaledObject', 'monitoring.coreos.com/v1/ServiceMonitor'] as const;
+export const CLUSTER_CRDS = ['keda.sh/v1alpha1/ScaledObject', 'monitoring.coreos.com/v1/ServiceMonitor', 'gateway.networking.k8s.io/v1/HTTPRoute'] as const;
 
 export interface Scenario {
   readonly name: string;

@@ -10,6 +10,7 @@ import { containerArgv, localArgv, readImageConfig, type ImageConfig } from './i
 import { Network, type PodNetwork } from './network';
 import { waitForProbes, type WaitOptions } from './probes';
 import { checkReferences } from './references';
+import { checkRoutesToApi, type RouteCheck } from './routes';
 import { ContainerProcess } from './process-runner';
 import { labelSelectorMatches, type Container, type Release, type Workload, type WorkloadKind } from './release';
 import { checkRedisProbes, startExternalRedis, startStandIn, stopStandIn, type StandIn } from './stand-ins';
@@ -298,6 +299,15 @@ export class Stack {
       .find((r) => r.workload === api.workload);
     if (!route) throw new WiringError(`no Service routes to ${api.workload.ref}`);
     return `http://127.0.0.1:${route.hostPort}`;
+  }
+
+  /** An authenticated GET through every rendered HTTPRoute and Ingress to the API (see routes.ts). */
+  async checkRoutes(): Promise<RouteCheck[]> {
+    const api = this.service('api');
+    const key = (api.env.API_KEYS ?? '').split(',')[0]?.trim();
+    if (!key) throw new WiringError('the api container has no API_KEYS');
+    const svc = this.release.ofKind('Service').find((s) => this.net.route(s.metadata.name, s.spec.ports[0].port, `Service ${s.metadata.name}`).workload === api.workload);
+    return checkRoutesToApi(this.release, this.net, svc.metadata.name, key);
   }
 
   /** POST /api/v1/analyze-async with the first key the API container was given; resolves to the task id. */
