@@ -131,7 +131,8 @@ describe(`ctl against a fake Kubernetes API server (not a cluster), objects from
       const template = (cj.spec as { jobTemplate: { spec: { template: { spec: { containers: Array<{ command?: string[]; args?: string[] }> } } } } }).jobTemplate.spec;
       const sent = post.body!.spec as typeof template;
       expect(sent.template.spec.containers[0]!.command).toEqual(template.template.spec.containers[0]!.command);
-      expect([...(sent.template.spec.containers[0]!.command ?? []), ...(sent.template.spec.containers[0]!.args ?? [])].slice(-2)).toEqual(['task', 'health_check']);
+      // health_check runs inside its pod (--inline): it needs no worker.
+      expect([...(sent.template.spec.containers[0]!.command ?? []), ...(sent.template.spec.containers[0]!.args ?? [])].slice(-3)).toEqual(['task', 'health_check', '--inline']);
       expect(out).toContain(`Created job ${post.body!.metadata!.name} from cronjob ${cj.metadata!.name} in namespace ${NS}.`);
       expect(out).toContain('{"level":"info","msg":"health_check ok"}');
       expect(out).toMatch(/Job \S+ succeeded after \d+s\.\n$/);
