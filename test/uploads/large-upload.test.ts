@@ -4,7 +4,7 @@ import { processBulkUpload } from '../../services/src/workers/process-bulk-uploa
 import { fakeJob, jobTestEnv, type JobTestEnv } from '../helpers/jobs';
 
 let env: JobTestEnv;
-afterEach(() => env.close());
+afterEach(() => env.close(), 60_000);
 
 describe('a 100,000-row CSV', () => {
   beforeEach(() => {
@@ -59,5 +59,7 @@ describe('a 100,000-row CSV', () => {
     console.log(`100k rows in ${seconds.toFixed(1)} s; peak retained heap growth ${(peak / 1e6).toFixed(1)} MB vs ${(objectsBytes / 1e6).toFixed(1)} MB as objects`);
     expect(objectsBytes).toBeGreaterThan(20e6);
     expect(peak).toBeLessThan(objectsBytes / 3);
-  }, 180_000);
+  // A guard against a hang, not a speed goal (throughput is `npm run bench`'s): alone the import takes about
+  // a minute here, beside the rest of the suite on two busy cores up to ~3.5 minutes.
+  }, 420_000);
 });
