@@ -57,7 +57,9 @@ describe('a 100,000-row CSV', () => {
     expect(await env.ctx.store.count()).toBe(ROWS + 2000);
     expect(job.progress.length).toBeGreaterThanOrEqual(ROWS / 500);
     console.log(`100k rows in ${seconds.toFixed(1)} s; peak retained heap growth ${(peak / 1e6).toFixed(1)} MB vs ${(objectsBytes / 1e6).toFixed(1)} MB as objects`);
-    expect(objectsBytes).toBeGreaterThan(20e6);
+    // Only a sanity floor on the baseline (100k objects measured 19.8–25 MB across runs: GC timing moves it);
+    // the verdict is the ratio below.
+    expect(objectsBytes).toBeGreaterThan(10e6);
     expect(peak).toBeLessThan(objectsBytes / 3);
   // A guard against a hang, not a speed goal (throughput is `npm run bench`'s): alone the import takes about
   // a minute here, beside the rest of the suite on two busy cores up to ~3.5 minutes.
