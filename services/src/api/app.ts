@@ -1,5 +1,5 @@
 import express, { type Express, type Request } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { CampaignStore } from '../domain/campaign-store';
@@ -29,7 +29,7 @@ import { packageVersion } from './version';
 export interface AppDeps {
   readonly config: Config;
   /** A request-role connection (fails fast while Redis is down). Not closed by the app. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly logger: Logger;
   /** @default new CampaignStore(redis, config.REDIS_KEY_PREFIX) */
   readonly store?: CampaignStore;

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis';
 import type { Logger } from 'pino';
 import { appKeys } from '../lib/keys';
 
 export interface GatewayStatsOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** REDIS_KEY_PREFIX; counters live under `<prefix>:stats:gateway:*`. */
   readonly prefix: string;
   readonly version: string;

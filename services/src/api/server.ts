@@ -1,19 +1,18 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/env';
 import { shutdownTelemetry } from '../telemetry/sdk';
 import { createHttpServer, httpServerLimits } from '../lib/http-server';
 import { createLogger } from '../lib/logger';
-import { closeRedis, createRedis } from '../lib/redis';
+import { closeRedis, createRedis, type RedisClient } from '../lib/redis';
 import { createApp, type ApiApp } from './app';
 
 export interface StartOverrides {
   /** @default a pino logger for service pca-agent-api */
   readonly logger?: Logger;
   /** Use this connection instead of creating one; the caller then closes it. */
-  readonly redis?: Redis;
+  readonly redis?: RedisClient;
   /** @default cfg.PORT (0 picks a free port) */
   readonly port?: number;
   /** @default all interfaces */

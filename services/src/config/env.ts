@@ -7,6 +7,8 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const list = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+/** A key prefix, optionally with one Redis Cluster hash tag (`{pca}`, `app-{pca}`): every key then hashes to one slot. */
+const KEY_PREFIX = /^(?=.{1,64}$)[A-Za-z0-9_.-]*(\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.-]*$/;
 const optionalText = z
   .string()
   .optional()
@@ -23,10 +25,17 @@ export const envSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379').describe('Redis for data, rate limits, stats, queues (rediss:// for TLS)'),
   REDIS_KEY_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1-64 chars)')
+    .regex(KEY_PREFIX, 'letters, digits, _ . - only (1-64 chars), optionally one {hash tag} such as {pca}')
     .default('pca').describe('every key of an install lives under it, so several installs or tests share one Redis'),
   REDIS_USERNAME: optionalText.describe('Redis ACL user, used when REDIS_URL carries no credentials (no URL encoding needed)'),
   REDIS_PASSWORD: optionalText.describe('Redis password, used when REDIS_URL carries no credentials (no URL encoding needed)'),
+  // High availability and managed Redis (README "Redis in production"). In sentinel and cluster mode REDIS_URL's
+  // scheme (rediss:// = TLS), credentials and database still apply; its host:port is not dialled.
+  REDIS_SENTINELS: list.default([]).describe('comma-separated host:port of Redis Sentinels: the primary is asked for by REDIS_SENTINEL_NAME and followed through failovers'),
+  REDIS_SENTINEL_NAME: optionalText.describe('master set name the sentinels monitor (required with REDIS_SENTINELS)'),
+  REDIS_SENTINEL_PASSWORD: optionalText.describe('password of the sentinels themselves (the primary uses REDIS_PASSWORD)'),
+  REDIS_CLUSTER_NODES: list.default([]).describe('comma-separated host:port of Redis Cluster nodes to discover the cluster from (REDIS_KEY_PREFIX must then carry a hash tag such as {pca})'),
+  REDIS_TLS_CA_FILE: optionalText.describe('PEM CA bundle that signs the Redis server certificates (turns TLS on, as rediss:// does)'),
 
   PORT: int(1, 65535).default(8000).describe('API port'),
   TRUST_PROXY_HOPS: int(0, 10).default(0).describe('number of proxies in front of the API whose X-Forwarded-For is trusted'),
@@ -122,6 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (cfg.HTTP_HEADERS_TIMEOUT_MS > cfg.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError([{ variable: 'HTTP_HEADERS_TIMEOUT_MS', message: `must not exceed HTTP_REQUEST_TIMEOUT_MS (${cfg.HTTP_REQUEST_TIMEOUT_MS})` }]);
   }
+  const redisIssue = redisTopologyIssue(cfg);
+  if (redisIssue) throw new ConfigError([redisIssue]);
   if (cfg.JWT_SECRET && cfg.JWT_PUBLIC_KEY) {
     throw new ConfigError([{ variable: 'JWT_SECRET', message: 'set JWT_SECRET or JWT_PUBLIC_KEY, not both' }]);
   }
@@ -129,4 +140,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError([{ variable: 'JWT_SECRET', message: 'must be at least 32 characters' }]);
   }
   return cfg;
+}
+
+/** Redis topology combinations the schema cannot express; undefined when the combination works. */
+export function redisTopologyIssue(cfg: Config): { variable: string; message: string } | undefined {
+  const endpoint = /^[^\s:,]+:\d{1,5}$/;
+  for (const name of ['REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const) {
+    const bad = cfg[name].find((e) => !endpoint.test(e));
+    if (bad !== undefined) return { variable: name, message: `"${bad}" is not host:port` };
+  }
+  if (cfg.REDIS_SENTINELS.length && cfg.REDIS_CLUSTER_NODES.length) {
+    return { variable: 'REDIS_CLUSTER_NODES', message: 'set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both' };
+  }
+  if (cfg.REDIS_SENTINELS.length && !cfg.REDIS_SENTINEL_NAME) {
+    return { variable: 'REDIS_SENTINEL_NAME', message: 'required with REDIS_SENTINELS (the master set name the sentinels monitor)' };
+  }
+  if (cfg.REDIS_CLUSTER_NODES.length && !cfg.REDIS_KEY_PREFIX.includes('{')) {
+    return {
+      variable: 'REDIS_KEY_PREFIX',
+      message: `"${cfg.REDIS_KEY_PREFIX}" has no hash tag: on Redis Cluster every key of the project must hash to one slot; use e.g. {${cfg.REDIS_KEY_PREFIX}}`,
+    };
+  }
+  if (cfg.REDIS_CLUSTER_NODES.length && !/^\/?0?$/.test(new URL(cfg.REDIS_URL).pathname)) {
+    return { variable: 'REDIS_URL', message: 'Redis Cluster has only database 0' };
+  }
+  return undefined;
 }

@@ -2,13 +2,12 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { createBullBoard } from '@bull-board/api';
 import { ExpressAdapter } from '@bull-board/express';
 import express, { type Express } from 'express';
-import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { errorHandler, notFoundHandler } from '../api/errors';
 import { envDefault } from '../config/env';
 import { appKeys } from '../lib/keys';
-import { pingRedis } from '../lib/redis';
+import { pingRedis, type RedisClient } from '../lib/redis';
 import { registerQueueDepthGauge } from '../queues/queue-depth';
 import type { Queues } from '../queues/queues';
 import { basicAuth } from './basic-auth';
@@ -17,9 +16,9 @@ import { loginLimit } from './login-limit';
 export interface DashboardOptions {
   readonly queues: Queues;
   /** The queues' connection; also answers /ready. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** A request-role connection (fails fast while Redis is down) for the failed-login counts. @default redis */
-  readonly loginRedis?: Redis;
+  readonly loginRedis?: RedisClient;
   /** REDIS_KEY_PREFIX: the failed-login counts live under it. */
   readonly keyPrefix: string;
   readonly username: string;

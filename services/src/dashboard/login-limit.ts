@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis';
 import type { Logger } from 'pino';
 import { redisUnavailable } from '../api/errors';
 import { rateLimitLogger, redisRateLimitStore } from '../lib/rate-limit-store';
@@ -8,7 +8,7 @@ import type { LoginGate, LoginVerdict } from './basic-auth';
 
 export interface LoginLimitOptions {
   /** A request-role connection: fails fast while Redis is down. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Key prefix, from `appKeys(prefix).dashboardLoginFailures`. */
   readonly keyPrefix: string;
   /** Refused logins per client IP per window; past them every attempt gets 429. @default 10 */

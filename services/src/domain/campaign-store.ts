@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis';
 import { appKeys, type AppKeys } from '../lib/keys';
 import type { Campaign, CampaignInput, CampaignPatch, CampaignStatus, Channel } from './campaign';
 
@@ -108,7 +108,7 @@ export class CampaignStore {
   private readonly keys: AppKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly now: () => Date = () => new Date(),
   ) {

@@ -1,5 +1,5 @@
 import type { Options as RateLimitOptions } from 'express-rate-limit';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis';
 import type { Logger } from 'pino';
 import { RedisStore } from 'rate-limit-redis';
 
@@ -49,7 +49,7 @@ class RecoveringRedisStore extends RedisStore {
  * counts shared by every replica through Redis under `prefix` (from `appKeys`), fixed windows,
  * recovering by itself after an outage.
  */
-export function redisRateLimitStore(redis: Redis, prefix: string): RedisStore {
+export function redisRateLimitStore(redis: RedisClient, prefix: string): RedisStore {
   return new RecoveringRedisStore({
     prefix,
     sendCommand: (command: string, ...args: string[]) =>

@@ -1,40 +1,113 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/env';
 
 export type RedisRole = 'request' | 'worker';
 
+/** A connection of any topology: a single Redis or a Sentinel-managed primary (`Redis`), or a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+export type RedisMode = 'single' | 'sentinel' | 'cluster';
+
+/** What the factory reads from the configuration (tests and tools pass just these). */
+export type RedisConnectionConfig = Pick<Config, 'REDIS_URL' | 'REDIS_COMMAND_TIMEOUT_MS'> &
+  Partial<
+    Pick<
+      Config,
+      'REDIS_USERNAME' | 'REDIS_PASSWORD' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_SENTINEL_PASSWORD' | 'REDIS_CLUSTER_NODES' | 'REDIS_TLS_CA_FILE'
+    >
+  >;
+
+export function redisMode(cfg: Pick<RedisConnectionConfig, 'REDIS_SENTINELS' | 'REDIS_CLUSTER_NODES'>): RedisMode {
+  if (cfg.REDIS_CLUSTER_NODES?.length) return 'cluster';
+  if (cfg.REDIS_SENTINELS?.length) return 'sentinel';
+  return 'single';
+}
+
+function hostPort(endpoint: string): { host: string; port: number } {
+  const at = endpoint.lastIndexOf(':');
+  return { host: endpoint.slice(0, at), port: Number(endpoint.slice(at + 1)) };
+}
+
 /**
- * One factory for every Redis connection. Request-path connections fail fast while Redis is down
- * (no offline queue, bounded retries per command) so the API answers 503 instead of hanging;
+ * Credentials, database and TLS from REDIS_URL (in every mode) and the separate variables. Credentials in the
+ * URL win; REDIS_USERNAME/REDIS_PASSWORD apply when it has none, so a password with URL-special characters
+ * never has to be percent-encoded. TLS is on with rediss:// or a CA file.
+ */
+function endpointOptions(cfg: RedisConnectionConfig): { host: string; port: number; username?: string; password?: string; db: number; tls?: TlsOptions } {
+  const url = new URL(cfg.REDIS_URL);
+  const username = url.username ? decodeURIComponent(url.username) : cfg.REDIS_USERNAME;
+  const password = url.password ? decodeURIComponent(url.password) : cfg.REDIS_PASSWORD;
+  const tlsOn = url.protocol === 'rediss:' || cfg.REDIS_TLS_CA_FILE !== undefined;
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
+    port: url.port ? Number(url.port) : 6379,
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    db: Number(url.pathname.replace(/^\//, '') || '0'),
+    ...(tlsOn ? { tls: cfg.REDIS_TLS_CA_FILE ? { ca: readFileSync(cfg.REDIS_TLS_CA_FILE) } : {} } : {}),
+  };
+}
+
+/**
+ * One factory for every Redis connection, in every topology: single (REDIS_URL), Sentinel (REDIS_SENTINELS:
+ * ioredis asks the sentinels for the primary and follows failovers) or Cluster (REDIS_CLUSTER_NODES), with
+ * TLS (rediss://, REDIS_TLS_CA_FILE) and ACL users. Request-path connections fail fast while Redis is down or
+ * failing over (no offline queue, bounded retries per command) so the API answers 503 instead of hanging;
  * worker connections block and retry forever, as BullMQ requires (`maxRetriesPerRequest: null`).
  */
-export function createRedis(
-  cfg: Pick<Config, 'REDIS_URL' | 'REDIS_COMMAND_TIMEOUT_MS'> & Partial<Pick<Config, 'REDIS_USERNAME' | 'REDIS_PASSWORD'>>,
-  role: RedisRole,
-  name?: string,
-): Redis {
+export function createRedis(cfg: RedisConnectionConfig, role: RedisRole, name?: string): RedisClient {
+  const { host, port, db, ...auth } = endpointOptions(cfg);
+  const roleOptions: RedisOptions =
+    role === 'worker'
+      ? { maxRetriesPerRequest: null, enableReadyCheck: true }
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: cfg.REDIS_COMMAND_TIMEOUT_MS };
   const common: RedisOptions = {
     connectionName: name,
-    // Credentials in REDIS_URL win (ioredis fills options from the URL first); these apply when it has none,
-    // so a password with URL-special characters never has to be percent-encoded into a URL.
-    ...(cfg.REDIS_USERNAME ? { username: cfg.REDIS_USERNAME } : {}),
-    ...(cfg.REDIS_PASSWORD ? { password: cfg.REDIS_PASSWORD } : {}),
+    ...auth,
     lazyConnect: false,
     retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+    // A primary demoted by a failover answers READONLY: reconnect, and Sentinel hands out the new primary.
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    ...roleOptions,
   };
-  const options: RedisOptions =
-    role === 'worker'
-      ? { ...common, maxRetriesPerRequest: null, enableReadyCheck: true }
-      : { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: cfg.REDIS_COMMAND_TIMEOUT_MS };
-  const client = new Redis(cfg.REDIS_URL, options);
+  let client: RedisClient;
+  const mode = redisMode(cfg);
+  if (mode === 'cluster') {
+    const { enableOfflineQueue, ...nodeOptions } = common;
+    const options: ClusterOptions = {
+      redisOptions: nodeOptions,
+      ...(enableOfflineQueue === false ? { enableOfflineQueue: false } : {}),
+      enableReadyCheck: true,
+      clusterRetryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+      // Managed services (ElastiCache, Memorystore) hand out node addresses their certificates name; resolving
+      // them to IPs first would fail the TLS host check.
+      ...(auth.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+    };
+    client = new Cluster((cfg.REDIS_CLUSTER_NODES ?? []).map(hostPort), options);
+  } else if (mode === 'sentinel') {
+    client = new Redis({
+      ...common,
+      db,
+      sentinels: (cfg.REDIS_SENTINELS ?? []).map(hostPort),
+      name: cfg.REDIS_SENTINEL_NAME,
+      ...(cfg.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: cfg.REDIS_SENTINEL_PASSWORD } : {}),
+      ...(auth.tls ? { enableTLSForSentinelMode: true, sentinelTLS: auth.tls } : {}),
+      // Subscribes to the sentinels' +switch-master, so a primary that is still up but demoted is left at once.
+      failoverDetector: true,
+      sentinelRetryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+    });
+  } else {
+    client = new Redis({ ...common, host, port, db });
+  }
   // Errors surface through the commands that fail; without a listener ioredis prints every reconnect attempt.
   client.on('error', () => undefined);
   return client;
 }
 
 /** Quits a connection, falling back to disconnect when Redis is unreachable; safe to call twice. */
-export async function closeRedis(client: Redis | undefined): Promise<void> {
+export async function closeRedis(client: RedisClient | undefined): Promise<void> {
   if (!client || client.status === 'end') return;
   try {
     await Promise.race([client.quit(), new Promise((_, reject) => setTimeout(() => reject(new Error('quit timeout')), 1000))]);
@@ -44,7 +117,7 @@ export async function closeRedis(client: Redis | undefined): Promise<void> {
 }
 
 /** True when Redis answers PING within the timeout. */
-export async function pingRedis(client: Redis, timeoutMs = 1000): Promise<boolean> {
+export async function pingRedis(client: RedisClient, timeoutMs = 1000): Promise<boolean> {
   if (client.status !== 'ready') return false;
   try {
     const reply = await Promise.race([

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type DefaultJobOptions, type Job, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis';
 import type { Config } from '../config/env';
 import { bullPrefix } from '../lib/keys';
 import { queueTelemetry } from '../telemetry/bullmq';
@@ -30,7 +30,7 @@ export const JOB_OPTIONS: Partial<Record<JobName, JobsOptions>> = {
 };
 
 /** One Queue per name, all under the install's BullMQ prefix, all traced. */
-export function createQueues(cfg: QueueConfig, connection: Redis, names: readonly QueueName[] = QUEUE_NAMES): Queues {
+export function createQueues(cfg: QueueConfig, connection: RedisClient, names: readonly QueueName[] = QUEUE_NAMES): Queues {
   const queues = {} as Record<QueueName, Queue>;
   for (const name of names) {
     queues[name] = new Queue(name, {

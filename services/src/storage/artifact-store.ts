@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis';
 import { appKeys, type AppKeys } from '../lib/keys';
 
 export type ArtifactFormat = 'json' | 'pdf' | 'xlsx';
@@ -54,7 +54,7 @@ export class ArtifactStore {
   private readonly keys: AppKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly opts: ArtifactStoreOptions,
     private readonly now: () => Date = () => new Date(),

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis';
 import { appKeys, type AppKeys } from '../lib/keys';
 
 export interface UploadStoreOptions {
@@ -31,7 +31,7 @@ export class UploadStore {
   private readonly keys: AppKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly opts: UploadStoreOptions,
   ) {

@@ -1,11 +1,10 @@
 import type { Server } from 'node:http';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/env';
 import { bullPrefix } from '../lib/keys';
 import { createLogger } from '../lib/logger';
-import { closeRedis, createRedis, pingRedis } from '../lib/redis';
+import { closeRedis, createRedis, pingRedis, type RedisClient } from '../lib/redis';
 import { closeQueues, createQueues, type Queues } from '../queues/queues';
 import { queueTelemetry } from '../telemetry/bullmq';
 import { shutdownTelemetry } from '../telemetry/sdk';
@@ -27,8 +26,8 @@ export interface WorkerProcess {
 /** Wires the worker process: connections, one BullMQ Worker per consumed queue, probes and metrics. */
 export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerProcess> {
   const names = consumedQueues(cfg);
-  const bullConnection: Redis = createRedis(cfg, 'worker', 'pca-agent-worker:bull');
-  const redis: Redis = createRedis(cfg, 'worker', 'pca-agent-worker:data');
+  const bullConnection: RedisClient = createRedis(cfg, 'worker', 'pca-agent-worker:bull');
+  const redis: RedisClient = createRedis(cfg, 'worker', 'pca-agent-worker:data');
   const queues = createQueues(cfg, bullConnection);
   const ctx = createProcessorContext(cfg, redis, queues, logger);
   const metrics = createWorkerMetrics(queues);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../lib/redis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { CampaignStore } from '../domain/campaign-store';
@@ -18,7 +18,7 @@ export interface JobLike<D = unknown> {
 /** Everything a processor may touch, built once per process. */
 export interface ProcessorContext {
   readonly cfg: Config;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly store: CampaignStore;
   readonly artifacts: ArtifactStore;
   readonly uploads: UploadStore;
@@ -31,7 +31,7 @@ export type Processor<J extends JobName> = (job: JobLike<PayloadOf<J>>, ctx: Pro
 
 export function createProcessorContext(
   cfg: Config,
-  redis: Redis,
+  redis: RedisClient,
   queues: Queues,
   logger: Logger,
   now: () => Date = () => new Date(),

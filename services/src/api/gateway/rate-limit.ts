@@ -1,12 +1,12 @@
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis';
 import type { Logger } from 'pino';
 import { rateLimitLogger, redisRateLimitStore } from '../../lib/rate-limit-store';
 import { ApiError, sendProblem } from '../errors';
 
 export interface RateLimitGatewayOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Key prefix, from `appKeys(prefix).rateLimit`. */
   readonly keyPrefix: string;
   /** Requests per window per client IP. @default 100 */

@@ -1,9 +1,9 @@
 import { Router } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis';
 import { pingRedis } from '../../lib/redis';
 
 export interface HealthOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** True once shutdown has begun: readiness turns 503 so the load balancer stops sending traffic. */
   readonly isShuttingDown: () => boolean;
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis';
 import { Router } from 'express';
 import { z } from 'zod';
 import { loadSystemHealth } from '../../storage/json-records';
@@ -7,7 +7,7 @@ import type { OpenApiRegistry } from '../openapi';
 import { defineRoute } from '../route';
 
 export interface SystemRouterOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
   readonly registry: OpenApiRegistry;
 }
