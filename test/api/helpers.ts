@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../services/src/config/env';
 import { createApp, type ApiApp, type AppDeps } from '../../services/src/api/app';
 import { createLogger } from '../../services/src/lib/logger';
-import { createRedis } from '../../services/src/lib/redis';
+import { createRedis, type RedisClient } from '../../services/src/lib/redis';
 import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
 
 export const FULL_KEY = 'test-full-key-0123456789abcdef';
@@ -24,7 +24,7 @@ export class LogCapture extends Writable {
 
 export interface TestApp extends ApiApp {
   readonly config: Config;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly logs: LogCapture;
 }
 
@@ -48,7 +48,7 @@ export function makeApp(prefix: string, env: Record<string, string> = {}, deps: 
 }
 
 /** Waits until the request-role connection is ready (it fails fast instead of queueing). */
-export async function ready(redis: Redis): Promise<void> {
+export async function ready(redis: RedisClient): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`redis not ready: ${redis.status}`)), 5000);
