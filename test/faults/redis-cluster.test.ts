@@ -67,7 +67,7 @@ test('on a 3-primary Redis Cluster: seed, API reads and writes (Lua), jobs and a
   // Reads and writes through the campaign store's multi-key Lua scripts.
   const page = await call('/api/v1/campaigns?limit=5&sort=-spend');
   expect(page.status).toBe(200);
-  expect(page.body.data).toHaveLength(5);
+  expect(page.body.items).toHaveLength(5);
   const created = await call('/api/v1/campaigns', {
     method: 'POST',
     body: JSON.stringify({ name: 'Cluster launch', channel: 'search', start_date: '2026-06-01', end_date: '2026-06-30', budget: 5000, spend: 100 }),
@@ -76,7 +76,7 @@ test('on a 3-primary Redis Cluster: seed, API reads and writes (Lua), jobs and a
   const id = created.body.id as string;
   expect((await call(`/api/v1/campaigns/${id}`, { method: 'PATCH', body: JSON.stringify({ spend: 250 }) })).status).toBe(200);
   expect((await call(`/api/v1/campaigns/${id}`)).body).toMatchObject({ id, spend: 250 });
-  expect((await call(`/api/v1/campaigns?channel=search&limit=100`)).body.data.map((c: { id: string }) => c.id)).toContain(id);
+  expect((await call(`/api/v1/campaigns?channel=search&limit=100`)).body.items.map((c: { id: string }) => c.id)).toContain(id);
   expect((await call(`/api/v1/campaigns/${id}`, { method: 'DELETE' })).status).toBe(204);
   expect((await call(`/api/v1/campaigns/${id}`)).status).toBe(404);
 
@@ -100,7 +100,7 @@ test('on a 3-primary Redis Cluster: seed, API reads and writes (Lua), jobs and a
   const home = await cluster.nodeOf(`${prefix}:x`);
   const others = cluster.nodes.filter((n) => n !== home);
   const homeKeys = await keysOn(home);
-  expect(homeKeys).toEqual(expect.arrayContaining([`${prefix}:seeded`, `${prefix}:campaigns:count`, expect.stringMatching(/:rl:/), expect.stringMatching(/:bull:reports:/)]));
+  expect(homeKeys).toEqual(expect.arrayContaining([`${prefix}:campaign-index-members`, `${prefix}:campaigns:count`, expect.stringMatching(/:rl:/), expect.stringMatching(/:stats:/), expect.stringMatching(/:bull:reports:/)]));
   expect(await Promise.all(others.map(keysOn))).toEqual(others.map(() => []));
 
   // KEDA's redis-cluster trigger reads the same list name the code derives.

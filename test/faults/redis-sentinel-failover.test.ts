@@ -148,4 +148,9 @@ test('SIGKILL of the Sentinel primary under API traffic and a 500-job batch: 503
     twice: [],
   });
   expect(await connection.ping()).toBe('PONG');
+
+  // Shutdown still finishes cleanly on the new primary (sentinel subscriptions closed too).
+  api.proc.signal('SIGTERM');
+  worker.proc.signal('SIGTERM');
+  expect(await Promise.all([api.proc.exited, worker.proc.exited])).toEqual([{ code: 0, signal: null }, { code: 0, signal: null }]);
 });

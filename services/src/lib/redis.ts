@@ -112,6 +112,9 @@ export async function closeRedis(client: RedisClient | undefined): Promise<void>
   try {
     await Promise.race([client.quit(), new Promise((_, reject) => setTimeout(() => reject(new Error('quit timeout')), 1000))]);
   } catch {
+    // unreachable: disconnect below
+  } finally {
+    // Also after a clean QUIT: only disconnect() closes the sentinel subscriptions of ioredis' failover detector.
     client.disconnect();
   }
 }
