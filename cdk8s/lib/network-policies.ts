@@ -55,7 +55,7 @@ export class NetworkPolicies extends Construct {
     const toRedis: Egress = when(
       props.redis.embedded,
       { to: [pods('redis')], ports: [tcp(REDIS_PORT)] },
-      { ports: [tcp(np.externalRedisPort.value)] },
+      { ports: [tcp(np.externalRedisPort.value), when(props.redis.sentinelOn, tcp(np.externalRedisSentinelPort.value))] },
     );
     const toCollector: Egress = when(v.otelCollector.enabled.expr, { to: [pods('otel-collector')], ports: [tcp(OTLP_HTTP_PORT)] });
     const appEgress = [dns, toRedis, toCollector];

@@ -32,13 +32,26 @@ export class Redis extends Construct {
   readonly headlessServiceName = resourceName('redis-headless');
   /** Pod checksum annotations (key → template) that roll pods when a Redis credential changes. */
   readonly checksums = { 'checksum/redis-secret': 'redis-secret.yaml' };
+  /** Condition: the external Redis is Sentinel-managed (the app and KEDA ask the sentinels for the primary). */
+  readonly sentinelOn = '(eq (include "pca-agent.redisMode" .) "sentinel")';
+  /** Condition: the external Redis is a Redis Cluster. */
+  readonly clusterOn = '(eq (include "pca-agent.redisMode" .) "cluster")';
+  /** Condition: the sentinels ask for a password of their own, from externalRedis.sentinel.existingSecret. */
+  readonly sentinelAuthOn: string;
+  /** The Secret reference of the sentinels' password. */
+  readonly sentinelPassword: { readonly name: string; readonly key: string };
+  private readonly values: ValueRefs;
   /** host:port KEDA's operator (in its own namespace) connects to, for the embedded Redis. */
   readonly kedaAddress = `${resourceName('redis')}.{{ .Release.Namespace }}.svc:${REDIS_PORT}`;
 
   constructor(scope: Construct, id: string, props: RedisProps) {
     super(scope, id);
     const v = props.values;
+    this.values = v;
     this.embedded = v.redis.enabled.expr;
+    const sentinel = v.externalRedis.sentinel;
+    this.sentinelAuthOn = `and ${this.sentinelOn} ${sentinel.existingSecret.expr}`;
+    this.sentinelPassword = { name: sentinel.existingSecret.str, key: sentinel.passwordKey.str };
     this.embeddedSecretName = nameOr(v.redis.existingSecret, 'redis');
     this.externalSecretName = nameOr(v.externalRedis.existingSecret, 'external-redis');
     const tpl = 'redis.yaml';
@@ -156,9 +169,11 @@ export class Redis extends Construct {
 
   /**
    * env entries giving a container its Redis: REDIS_URL without credentials, REDIS_USERNAME/REDIS_PASSWORD
-   * from the Secret as they are (any characters work; nothing is URL-encoded).
+   * from the Secret as they are (any characters work; nothing is URL-encoded), and in sentinel or cluster mode
+   * the sentinels (with their password) or the cluster nodes.
    */
   connectionEnv(): TemplatedItem<k8s.EnvVar>[] {
+    const x = this.values.externalRedis;
     const fromExternal = (name: string, key: string, optional: boolean): TemplatedObject<k8s.EnvVar> => ({
       name,
       valueFrom: { secretKeyRef: { name: this.externalSecretName, key, ...(optional ? { optional: true } : {}) } },
@@ -175,6 +190,10 @@ export class Redis extends Construct {
         { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: this.embeddedSecretName, key: 'redis-password' } } },
         fromExternal('REDIS_PASSWORD', 'redis-password', true),
       ),
+      when(this.sentinelOn, { name: 'REDIS_SENTINELS', value: `{{ join "," ${x.sentinel.hosts.expr} | quote }}` }),
+      when(this.sentinelOn, { name: 'REDIS_SENTINEL_NAME', value: x.sentinel.masterSet.str }),
+      when(this.sentinelAuthOn, { name: 'REDIS_SENTINEL_PASSWORD', valueFrom: { secretKeyRef: this.sentinelPassword } }),
+      when(this.clusterOn, { name: 'REDIS_CLUSTER_NODES', value: `{{ join "," ${x.cluster.nodes.expr} | quote }}` }),
     ];
   }
 }

@@ -10,6 +10,24 @@ export const SCENARIOS: Record<string, Json> = {
     externalRedis: { url: 'redis://:s3cret@redis.example.internal:6379/0' },
     networkPolicy: { enabled: true },
   },
+  // bitnami/redis with sentinel.enabled (release "cache"): the app and KEDA follow the sentinels' primary.
+  'external-redis-sentinel-values': {
+    redis: { enabled: false },
+    externalRedis: {
+      url: 'redis://:s3cret@cache-redis:6379/0',
+      sentinel: { enabled: true, hosts: ['cache-redis-node-0.cache-redis-headless:26379', 'cache-redis-node-1.cache-redis-headless:26379', 'cache-redis-node-2.cache-redis-headless:26379'], masterSet: 'mymaster', existingSecret: 'cache-redis', passwordKey: 'redis-password' },
+    },
+    networkPolicy: { enabled: true },
+  },
+  // A managed service in cluster mode over TLS (e.g. an ElastiCache configuration endpoint), with a hash-tagged prefix.
+  'external-redis-cluster-values': {
+    redis: { enabled: false },
+    redisKeyPrefix: '{pca}',
+    externalRedis: {
+      url: 'rediss://app:s3cret@clustercfg.pca.example.cache.amazonaws.com:6379/0',
+      cluster: { enabled: true, nodes: ['clustercfg.pca.example.cache.amazonaws.com:6379'] },
+    },
+  },
   'keda-off-values': {
     worker: { replicaCount: 3, autoscaling: { enabled: false } },
     dashboard: { enabled: false },

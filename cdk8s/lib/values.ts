@@ -17,6 +17,8 @@ const resourcesSchema: JsonSchema = {
 const stringMap: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } };
 const objectList: JsonSchema = { type: 'array', items: { type: 'object' } };
 const anyObject: JsonSchema = { type: 'object' };
+/** host:port entries (sentinels, cluster nodes). */
+const endpointList: JsonSchema = { type: 'array', items: { type: 'string', pattern: '^[^\\s:,]+:[0-9]{1,5}$' } };
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** Gateway API Hostname: a DNS name, optionally with a leading `*.` wildcard label. */
 const hostnames: JsonSchema = {
@@ -287,6 +289,18 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     existingSecret: v.str('', 'Secret instead of url, with keys redis-url (redis[s]://host:port/db), redis-address (host:port, for KEDA), redis-username and redis-password (plain, may be empty)'),
     database: v.int(0, 'database index KEDA reads with existingSecret (with url it comes from the URL)', { minimum: 0, maximum: 15 }),
     tls: v.bool(false, 'KEDA connects with TLS, with existingSecret (with url, rediss:// decides)'),
+    caFile: fromEnv('REDIS_TLS_CA_FILE', { description: 'path of a PEM CA bundle that signs the Redis certificates, mounted with extraVolumes/extraVolumeMounts (turns TLS on for the app; empty: the system CAs)' }),
+    sentinel: v.group('Redis Sentinel (bitnami/redis with sentinel.enabled, self-managed): the app and KEDA ask the sentinels for the primary and follow failovers; url/existingSecret still give the credentials, database and TLS (their host is not dialled)', {
+      enabled: v.bool(false, 'connect through the sentinels (KEDA uses its redis-sentinel trigger)'),
+      hosts: v.block([], 'host:port of every sentinel', endpointList),
+      masterSet: v.str('mymaster', 'master set name the sentinels monitor', { pattern: '^[A-Za-z0-9_.-]+$' }),
+      existingSecret: v.str('', 'Secret with the sentinels\' own password under passwordKey; empty: the sentinels ask for none'),
+      passwordKey: v.str('sentinel-password', 'key of the sentinel password in sentinel.existingSecret (bitnami/redis: redis-password)'),
+    }),
+    cluster: v.group('Redis Cluster or a managed service in cluster mode (ElastiCache, Memorystore, Azure Cache): redisKeyPrefix must carry a hash tag such as {pca}; url/existingSecret still give the credentials and TLS', {
+      enabled: v.bool(false, 'connect as a Redis Cluster client (KEDA uses its redis-cluster trigger)'),
+      nodes: v.block([], 'host:port of cluster nodes to discover the cluster from (a configuration endpoint is enough)', endpointList),
+    }),
   }),
   otelCollector: v.group('OpenTelemetry Collector every service sends traces to', {
     enabled: v.bool(true, 'deploy the Collector (false: services export to otelCollector.exporter.endpoint directly, or not at all)'),
@@ -353,6 +367,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     kedaNamespace: v.str('keda', 'namespace of the KEDA operator, allowed to read Redis queue lengths'),
     metricsFrom: v.block([], 'Prometheus peers allowed to scrape /metrics (worker :9464, and the API :8000 that apiIngressFrom otherwise closes); empty: any source on the worker port, and required with apiIngressFrom when the ServiceMonitor renders', objectList),
     externalRedisPort: v.int(6379, 'TCP port egress is allowed to when externalRedis is used', { minimum: 1, maximum: 65535 }),
+    externalRedisSentinelPort: v.int(26379, 'TCP port egress is allowed to as well when externalRedis.sentinel is enabled', { minimum: 1, maximum: 65535 }),
     exporterPort: v.int(4317, 'TCP port the Collector may reach when exporting outside the chart', { minimum: 1, maximum: 65535 }),
   }),
   serviceMonitor: v.group('Prometheus Operator ServiceMonitor for the worker metrics (when the CRD exists); scrape annotations otherwise', {

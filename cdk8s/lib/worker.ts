@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { bullPrefix } from '../../services/src/lib/keys';
-import { QUEUE_NAMES, activeListKey, waitListKey } from '../../services/src/queues/contract';
+import { QUEUE_NAMES, activeListKey, waitListKey, type QueueName } from '../../services/src/queues/contract';
 import { cpuMetric, scrapeHints, serviceMonitorOn } from './api';
 import { APP_PORTS } from './app-config';
 import { appContainer, type AppContext } from './app-container';
@@ -31,6 +31,9 @@ export class Worker extends Construct {
     const as = w.autoscaling;
     const redis = ctx.redis;
     const tpl = 'worker.yaml';
+    const ext = v.externalRedis;
+    const listNameOf = (key: (prefix: string, queue: QueueName) => string, queue: QueueName) =>
+      `{{ printf ${JSON.stringify(key(bullPrefix('%s'), queue))} ${v.redisKeyPrefix.expr} | quote }}`;
     this.kedaOn = `and ${as.enabled.expr} ${KEDA_AVAILABLE}`;
     this.hpaOn = `and ${as.enabled.expr} (not ${KEDA_AVAILABLE})`;
 
@@ -90,7 +93,8 @@ export class Worker extends Construct {
             { parameter: 'password', name: redis.externalSecretName, key: 'redis-password' },
           ),
           when(`not ${redis.embedded}`, { parameter: 'username', name: redis.externalSecretName, key: 'redis-username' }),
-          when(`not ${redis.embedded}`, { parameter: 'address', name: redis.externalSecretName, key: 'redis-address' }),
+          when(`and (not ${redis.embedded}) (not ${redis.sentinelOn}) (not ${redis.clusterOn})`, { parameter: 'address', name: redis.externalSecretName, key: 'redis-address' }),
+          when(redis.sentinelAuthOn, { parameter: 'sentinelPassword', ...redis.sentinelPassword }),
         ],
       },
       template: tpl,
@@ -107,26 +111,33 @@ export class Worker extends Construct {
         cooldownPeriod: as.cooldownPeriod.value,
         // Per queue: waiting jobs drive the scale (listLength per replica); running jobs count per the
         // queue's concurrency, so KEDA never wants fewer pods than hold running jobs. List names are the
-        // exact keys BullMQ uses: same functions as the code, prefix from values.
+        // exact keys BullMQ uses: same functions as the code, prefix from values (quoted: a hash-tagged
+        // prefix such as {pca} would read as a YAML mapping).
         triggers: QUEUE_NAMES.flatMap((queue) => [
           {
             name: `queue-${queue}`,
-            listName: waitListKey(bullPrefix(v.redisKeyPrefix.text), queue),
+            listName: listNameOf(waitListKey, queue),
             length: as.listLength.str,
             activation: as.activationListLength.str,
           },
           {
             name: `queue-${queue}-active`,
-            listName: activeListKey(bullPrefix(v.redisKeyPrefix.text), queue),
+            listName: listNameOf(activeListKey, queue),
             length: `{{ default ${w.concurrency.expr} ${w.queueConcurrency[queue].expr} | quote }}`,
             activation: '0',
           },
         ]).map((t) => ({
-          type: 'redis',
+          // redis, redis-sentinel or redis-cluster: the same list names, the topology's own address fields.
+          type: '{{ include "pca-agent.kedaRedisType" . | quote }}',
           name: t.name,
           metadata: {
             address: when(redis.embedded, redis.kedaAddress),
-            databaseIndex: when(`not ${redis.embedded}`, '{{ include "pca-agent.externalRedis.db" . | quote }}'),
+            addresses: when(
+              `or ${redis.sentinelOn} ${redis.clusterOn}`,
+              `{{ join "," (ternary ${ext.sentinel.hosts.expr} ${ext.cluster.nodes.expr} ${redis.sentinelOn}) | quote }}`,
+            ),
+            sentinelMaster: when(redis.sentinelOn, ext.sentinel.masterSet.str),
+            databaseIndex: when(`and (not ${redis.embedded}) (not ${redis.clusterOn})`, '{{ include "pca-agent.externalRedis.db" . | quote }}'),
             enableTLS: when(`not ${redis.embedded}`, '{{ include "pca-agent.externalRedis.tls" . | quote }}'),
             listName: t.listName,
             listLength: t.length,

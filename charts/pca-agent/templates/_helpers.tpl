@@ -171,6 +171,16 @@ index), tls (rediss://), scheme, and the decoded username and password. Every co
 {{- if .Values.externalRedis.url }}{{ (include "pca-agent.externalRedis.parts" . | fromJson).tls }}{{ else }}{{ .Values.externalRedis.tls }}{{ end }}
 {{- end }}
 
+{{/* Topology of the Redis the app and KEDA use: single (embedded or one external Redis), sentinel or cluster. */}}
+{{- define "pca-agent.redisMode" -}}
+{{- if .Values.redis.enabled }}single{{ else if .Values.externalRedis.sentinel.enabled }}sentinel{{ else if .Values.externalRedis.cluster.enabled }}cluster{{ else }}single{{ end }}
+{{- end }}
+
+{{/* KEDA's scaler type for that topology: its redis, redis-sentinel or redis-cluster lists trigger. */}}
+{{- define "pca-agent.kedaRedisType" -}}
+{{- get (dict "single" "redis" "sentinel" "redis-sentinel" "cluster" "redis-cluster") (include "pca-agent.redisMode" .) }}
+{{- end }}
+
 {{/* A memory quantity (512Mi, 1Gi, 1G, 268435456) in whole MiB, for the checks below. */}}
 {{- define "pca-agent.mebibytes" -}}
 {{- $q := toString . }}
@@ -201,6 +211,32 @@ index), tls (rediss://), scheme, and the decoded username and password. Every co
 {{- end }}
 {{- if and .Values.externalRedis.url .Values.externalRedis.existingSecret }}
 {{- fail "set externalRedis.url or externalRedis.existingSecret, not both" }}
+{{- end }}
+{{- with .Values.externalRedis }}
+{{- if and .sentinel.enabled .cluster.enabled }}
+{{- fail "externalRedis.sentinel.enabled and externalRedis.cluster.enabled are both true: a Redis is either Sentinel-managed or a Cluster" }}
+{{- end }}
+{{- if and (or .sentinel.enabled .cluster.enabled) $.Values.redis.enabled }}
+{{- fail "externalRedis.sentinel/cluster is enabled but redis.enabled is true: set redis.enabled=false and externalRedis.url or externalRedis.existingSecret (credentials, database, TLS)" }}
+{{- end }}
+{{- if and .sentinel.enabled (not .sentinel.hosts) }}
+{{- fail "externalRedis.sentinel.enabled: set externalRedis.sentinel.hosts (host:port of every sentinel)" }}
+{{- end }}
+{{- if and .sentinel.hosts (not .sentinel.enabled) }}
+{{- fail (printf "externalRedis.sentinel.hosts is set (%s) but externalRedis.sentinel.enabled is false" (join "," .sentinel.hosts)) }}
+{{- end }}
+{{- if and .cluster.enabled (not .cluster.nodes) }}
+{{- fail "externalRedis.cluster.enabled: set externalRedis.cluster.nodes (host:port of one or more cluster nodes)" }}
+{{- end }}
+{{- if and .cluster.nodes (not .cluster.enabled) }}
+{{- fail (printf "externalRedis.cluster.nodes is set (%s) but externalRedis.cluster.enabled is false" (join "," .cluster.nodes)) }}
+{{- end }}
+{{- if and .cluster.enabled (not (regexMatch "[{][^{}]+[}]" $.Values.redisKeyPrefix)) }}
+{{- fail (printf "externalRedis.cluster.enabled: redisKeyPrefix %q has no hash tag; every key must hash to one slot, e.g. redisKeyPrefix: {%s} (a new prefix starts from empty data: see the README on moving an install)" $.Values.redisKeyPrefix $.Values.redisKeyPrefix) }}
+{{- end }}
+{{- if and .cluster.enabled (ne (include "pca-agent.externalRedis.db" $) "0") }}
+{{- fail (printf "externalRedis.cluster.enabled: Redis Cluster has only database 0, not %s" (include "pca-agent.externalRedis.db" $)) }}
+{{- end }}
 {{- end }}
 {{- with .Values.redis }}
 {{- if and .enabled .resources.limits .resources.limits.memory }}

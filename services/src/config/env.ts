@@ -8,7 +8,7 @@ const list = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 /** A key prefix, optionally with one Redis Cluster hash tag (`{pca}`, `app-{pca}`): every key then hashes to one slot. */
-const KEY_PREFIX = /^(?=.{1,64}$)[A-Za-z0-9_.-]*(\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.-]*$/;
+const KEY_PREFIX = /^[A-Za-z0-9_.-]*(\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.-]*$/;
 const optionalText = z
   .string()
   .optional()
@@ -25,6 +25,8 @@ export const envSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379').describe('Redis for data, rate limits, stats, queues (rediss:// for TLS)'),
   REDIS_KEY_PREFIX: z
     .string()
+    .min(1, 'letters, digits, _ . - only (1-64 chars), optionally one {hash tag} such as {pca}')
+    .max(64, 'letters, digits, _ . - only (1-64 chars), optionally one {hash tag} such as {pca}')
     .regex(KEY_PREFIX, 'letters, digits, _ . - only (1-64 chars), optionally one {hash tag} such as {pca}')
     .default('pca').describe('every key of an install lives under it, so several installs or tests share one Redis'),
   REDIS_USERNAME: optionalText.describe('Redis ACL user, used when REDIS_URL carries no credentials (no URL encoding needed)'),

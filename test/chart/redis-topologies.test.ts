@@ -1,0 +1,142 @@
+import { join } from 'node:path';
+import { loadConfig } from '../../services/src/config/env';
+import { bullPrefix } from '../../services/src/lib/keys';
+import { activeListKey, QUEUE_NAMES, waitListKey } from '../../services/src/queues/contract';
+import { CHART_DIR, find, render, scenarios, valuesFile, type K8sObject } from './helm';
+
+const KEDA = ['--api-versions', 'keda.sh/v1alpha1/ScaledObject'];
+const TLS_AUTH = ['tls', 'ca', 'cert', 'key'];
+
+/**
+ * What KEDA's three Redis lists scalers read (keda.sh/docs/2.13+/scalers/redis-lists, redis-sentinel-lists,
+ * redis-cluster-lists): trigger metadata is a free string map in the CRD, so a misspelt or wrong-type
+ * parameter only shows up as a scaler that never scales. Checked here instead.
+ */
+const SCALERS: Record<string, { metadata: string[]; auth: string[]; required: string[][] }> = {
+  redis: {
+    metadata: ['address', 'host', 'port', 'listName', 'listLength', 'activationListLength', 'databaseIndex', 'enableTLS', 'unsafeSsl'],
+    auth: ['address', 'host', 'port', 'username', 'password', ...TLS_AUTH],
+    required: [['listName'], ['listLength'], ['address', 'host']],
+  },
+  'redis-sentinel': {
+    metadata: ['addresses', 'hosts', 'ports', 'sentinelMaster', 'listName', 'listLength', 'activationListLength', 'databaseIndex', 'enableTLS', 'unsafeSsl'],
+    auth: ['addresses', 'hosts', 'ports', 'username', 'password', 'sentinelUsername', 'sentinelPassword', 'sentinelMaster', ...TLS_AUTH],
+    required: [['listName'], ['listLength'], ['addresses', 'hosts'], ['sentinelMaster']],
+  },
+  'redis-cluster': {
+    metadata: ['addresses', 'hosts', 'ports', 'listName', 'listLength', 'activationListLength', 'enableTLS', 'unsafeSsl'],
+    auth: ['addresses', 'hosts', 'ports', 'username', 'password', ...TLS_AUTH],
+    required: [['listName'], ['listLength'], ['addresses', 'hosts']],
+  },
+};
+
+interface Trigger {
+  type: string;
+  name: string;
+  metadata: Record<string, unknown>;
+  authenticationRef: { name: string };
+}
+
+function kedaParts(objects: K8sObject[]): { triggers: Trigger[]; auth: { parameter: string }[]; prefix: string } {
+  const so = find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any;
+  const ta = find(objects, 'TriggerAuthentication', 'rel-pca-agent-worker-redis') as any;
+  const cm = find(objects, 'ConfigMap', 'rel-pca-agent-config') as any;
+  return { triggers: so.spec.triggers, auth: ta.spec.secretTargetRef, prefix: cm.data.REDIS_KEY_PREFIX };
+}
+
+/** Problems of one rendered KEDA setup against the scaler's parameters and the queue contract. */
+function triggerProblems(objects: K8sObject[]): string[] {
+  const { triggers, auth, prefix } = kedaParts(objects);
+  const out: string[] = [];
+  const authParams = auth.map((a) => a.parameter);
+  const expectedLists = QUEUE_NAMES.flatMap((q) => [waitListKey(bullPrefix(prefix), q), activeListKey(bullPrefix(prefix), q)]);
+  if (JSON.stringify(triggers.map((t) => t.metadata.listName)) !== JSON.stringify(expectedLists)) out.push(`list names ${JSON.stringify(triggers.map((t) => t.metadata.listName))}`);
+  for (const t of triggers) {
+    const scaler = SCALERS[t.type];
+    if (!scaler) {
+      out.push(`${t.name}: unknown trigger type ${t.type}`);
+      continue;
+    }
+    for (const [k, v] of Object.entries(t.metadata)) {
+      if (!scaler.metadata.includes(k)) out.push(`${t.name}: ${t.type} has no metadata ${k}`);
+      if (typeof v !== 'string') out.push(`${t.name}: metadata ${k} is ${typeof v}, KEDA wants a string`);
+    }
+    for (const p of authParams) if (!scaler.auth.includes(p)) out.push(`${t.name}: ${t.type} takes no authentication parameter ${p}`);
+    for (const anyOf of scaler.required) if (!anyOf.some((k) => k in t.metadata || authParams.includes(k))) out.push(`${t.name}: ${t.type} needs ${anyOf.join(' or ')}`);
+  }
+  return out;
+}
+
+const scenario = (name: string) => ['-f', join(CHART_DIR, 'ci', `${name}-values.yaml`)];
+const envOf = (objects: K8sObject[], deployment: string) =>
+  Object.fromEntries(((find(objects, 'Deployment', deployment) as any).spec.template.spec.containers[0].env as any[]).map((e) => [e.name, e]));
+
+describe('KEDA triggers for single, sentinel and cluster Redis', () => {
+  const rendered = scenarios().map((s) => ({ name: s.name, objects: render([...s.args, ...KEDA]) }));
+
+  test.each(rendered.filter((r) => find(r.objects, 'ScaledObject', 'rel-pca-agent-worker')).map((r) => [r.name, r.objects] as const))(
+    'every trigger has its scaler\'s parameters only, the required ones, and the contract\'s list names: %s',
+    (_name, objects) => {
+      expect(triggerProblems(objects)).toEqual([]);
+    },
+  );
+
+  test('the ci/ scenarios cover all three trigger types', () => {
+    const types = new Set(rendered.flatMap((r) => (find(r.objects, 'ScaledObject', 'rel-pca-agent-worker') ? kedaParts(r.objects).triggers.map((t) => t.type) : [])));
+    expect([...types].sort()).toEqual(['redis', 'redis-cluster', 'redis-sentinel']);
+  });
+
+  test('the check catches a wrong parameter, a missing sentinelMaster and a list name off the contract', () => {
+    const objects = render([...scenario('external-redis-sentinel'), ...KEDA]);
+    const so = find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any;
+    so.spec.triggers[0].metadata.address = 'x:26379';
+    delete so.spec.triggers[1].metadata.sentinelMaster;
+    so.spec.triggers[2].metadata.listName = 'pca:reports:wait';
+    expect(triggerProblems(objects)).toEqual([
+      expect.stringContaining('list names'),
+      'queue-reports: redis-sentinel has no metadata address',
+      'queue-reports-active: redis-sentinel needs sentinelMaster',
+    ]);
+  });
+
+  test('sentinel: every app pod gets the sentinels, the master set and the sentinel password; KEDA gets the sentinel password too', () => {
+    const objects = render([...scenario('external-redis-sentinel'), ...KEDA]);
+    for (const d of ['rel-pca-agent-api', 'rel-pca-agent-worker', 'rel-pca-agent-dashboard']) {
+      const env = envOf(objects, d);
+      expect(env.REDIS_SENTINELS.value).toBe('cache-redis-node-0.cache-redis-headless:26379,cache-redis-node-1.cache-redis-headless:26379,cache-redis-node-2.cache-redis-headless:26379');
+      expect(env.REDIS_SENTINEL_NAME.value).toBe('mymaster');
+      expect(env.REDIS_SENTINEL_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: 'cache-redis', key: 'redis-password' });
+      expect(env.REDIS_CLUSTER_NODES).toBeUndefined();
+    }
+    expect(kedaParts(objects).auth).toContainEqual({ parameter: 'sentinelPassword', name: 'cache-redis', key: 'redis-password' });
+    // The sentinels' port is open in the egress policy.
+    const egressPorts = ((find(objects, 'NetworkPolicy', 'rel-pca-agent-api-netpol') as any).spec.egress as any[]).flatMap((e) => (e.ports ?? []).map((p: any) => p.port));
+    expect(egressPorts).toEqual(expect.arrayContaining([6379, 26379]));
+  });
+
+  test('cluster: the app gets the nodes and a configuration it accepts; no database index for KEDA', () => {
+    const objects = render([...scenario('external-redis-cluster'), ...KEDA]);
+    const env = envOf(objects, 'rel-pca-agent-worker');
+    expect(env.REDIS_CLUSTER_NODES.value).toBe('clustercfg.pca.example.cache.amazonaws.com:6379');
+    expect(env.REDIS_SENTINELS).toBeUndefined();
+    const secret = find(objects, 'Secret', 'rel-pca-agent-external-redis') as any;
+    const redisUrl = Buffer.from(secret.data['redis-url'], 'base64').toString();
+    const cfg = loadConfig({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: kedaParts(objects).prefix, REDIS_CLUSTER_NODES: env.REDIS_CLUSTER_NODES.value });
+    expect(cfg.REDIS_KEY_PREFIX).toBe('{pca}');
+    expect(kedaParts(objects).triggers[0]!.metadata).toMatchObject({ enableTLS: 'true', listName: '{pca}:bull:reports:wait' });
+  });
+
+  test('combinations that cannot work fail at template time, naming the values', () => {
+    const ext = ['--set', 'redis.enabled=false', '--set', 'externalRedis.url=redis://:pw@r:6379/0'];
+    const cases: [string[], RegExp][] = [
+      [[...ext, '--set', 'externalRedis.sentinel.enabled=true'], /externalRedis.sentinel.enabled: set externalRedis.sentinel.hosts/],
+      [[...ext, '--set', 'externalRedis.cluster.enabled=true', '--set', 'externalRedis.cluster.nodes={r:6379}'], /redisKeyPrefix "pca" has no hash tag/],
+      [[...ext, '--set', 'externalRedis.sentinel.hosts={s:26379}'], /externalRedis.sentinel.hosts is set \(s:26379\) but externalRedis.sentinel.enabled is false/],
+      [['--set', 'externalRedis.sentinel.enabled=true', '--set', 'externalRedis.sentinel.hosts={s:26379}'], /redis.enabled is true/],
+      [[...ext, '--set', 'externalRedis.sentinel.enabled=true', '--set', 'externalRedis.sentinel.hosts={s:26379}', '--set', 'externalRedis.cluster.enabled=true', '--set', 'externalRedis.cluster.nodes={r:6379}'], /both true/],
+      [['--set', 'redis.enabled=false', '--set', 'externalRedis.url=redis://r:6379/3', ...valuesFile({ redisKeyPrefix: '{pca}' }), '--set', 'externalRedis.cluster.enabled=true', '--set', 'externalRedis.cluster.nodes={r:6379}'], /only database 0, not 3/],
+      [[...ext, '--set', 'externalRedis.sentinel.enabled=true', '--set', 'externalRedis.sentinel.hosts={no-port}'], /hosts/],
+    ];
+    for (const [args, message] of cases) expect(() => render(args)).toThrow(message);
+  });
+});
