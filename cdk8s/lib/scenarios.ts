@@ -25,7 +25,7 @@ export const SCENARIOS: Record<string, Json> = {
     redisKeyPrefix: '{pca}',
     externalRedis: {
       url: 'rediss://app:s3cret@clustercfg.pca.example.cache.amazonaws.com:6379/0',
-      cluster: { enabled: true, nodes: ['clustercfg.pca.example.cache.amazonaws.com:6379'] },
+      cluster: { enabled: true, nodes: ['pca-0001-001.pca.example.cache.amazonaws.com:6379', 'pca-0002-001.pca.example.cache.amazonaws.com:6379', 'pca-0003-001.pca.example.cache.amazonaws.com:6379'] },
     },
   },
   'keda-off-values': {

@@ -117,7 +117,7 @@ describe('KEDA triggers for single, sentinel and cluster Redis', () => {
   test('cluster: the app gets the nodes and a configuration it accepts; no database index for KEDA', () => {
     const objects = render([...scenario('external-redis-cluster'), ...KEDA]);
     const env = envOf(objects, 'rel-pca-agent-worker');
-    expect(env.REDIS_CLUSTER_NODES.value).toBe('clustercfg.pca.example.cache.amazonaws.com:6379');
+    expect(env.REDIS_CLUSTER_NODES.value).toBe('pca-0001-001.pca.example.cache.amazonaws.com:6379,pca-0002-001.pca.example.cache.amazonaws.com:6379,pca-0003-001.pca.example.cache.amazonaws.com:6379');
     expect(env.REDIS_SENTINELS).toBeUndefined();
     const secret = find(objects, 'Secret', 'rel-pca-agent-external-redis') as any;
     const redisUrl = Buffer.from(secret.data['redis-url'], 'base64').toString();
