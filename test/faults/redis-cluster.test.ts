@@ -90,6 +90,15 @@ test('on a 3-primary Redis Cluster: seed, API reads and writes (Lua), jobs and a
   expect(task).toMatchObject({ status: 'completed' });
   expect((await call(task.result.download_url)).status).toBe(200);
 
+  // health_check reads the memory of the node that holds the install's slot (not a random one).
+  const home = await cluster.nodeOf(`${prefix}:x`);
+  const admin = home.client();
+  await admin.config('SET', 'maxmemory', '100mb');
+  admin.disconnect();
+  const task = new RoleProcess('task', env, ['health_check', '--inline']);
+  expect([0, 1]).toContain((await task.exited).code);
+  expect((await call('/api/v1/system/health')).body).toMatchObject({ redis: { maxmemory_bytes: 100 * 1024 * 1024 } });
+
   // The shared rate limit counts on the cluster: the request after the limit is refused.
   let limited: number | undefined;
   for (let i = 0; i < RATE_LIMIT + 1 && limited === undefined; i++) if ((await call('/api/v1/campaigns?limit=1')).status === 429) limited = i;
@@ -97,7 +106,6 @@ test('on a 3-primary Redis Cluster: seed, API reads and writes (Lua), jobs and a
 
   // Every key the project wrote (data, indexes, rate limit, stats, BullMQ's queue) lives on the node of the
   // prefix's slot, so that node's snapshot is the whole install.
-  const home = await cluster.nodeOf(`${prefix}:x`);
   const others = cluster.nodes.filter((n) => n !== home);
   const homeKeys = await keysOn(home);
   expect(homeKeys).toEqual(expect.arrayContaining([`${prefix}:campaign-index-members`, `${prefix}:campaigns:count`, expect.stringMatching(/:rl:/), expect.stringMatching(/:stats:/), expect.stringMatching(/:bull:reports:/)]));

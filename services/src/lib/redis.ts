@@ -119,6 +119,18 @@ export async function closeRedis(client: RedisClient | undefined): Promise<void>
   }
 }
 
+/**
+ * INFO of the Redis that holds `key`: on a cluster the primary of the key's slot (every key of an install shares
+ * one slot, so that node's memory is the install's), not whichever node ioredis would pick.
+ */
+export async function infoOf(client: RedisClient, key: string, section: string): Promise<string> {
+  if (!(client instanceof Cluster)) return client.info(section);
+  const slot = Number(await client.call('CLUSTER', 'KEYSLOT', key));
+  const owner = client.slots[slot]?.[0];
+  const node = client.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+  return (node ?? client).info(section);
+}
+
 /** True when Redis answers PING within the timeout. */
 export async function pingRedis(client: RedisClient, timeoutMs = 1000): Promise<boolean> {
   if (client.status !== 'ready') return false;

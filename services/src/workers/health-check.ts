@@ -1,4 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
+import { appKeys } from '../lib/keys';
+import { infoOf } from '../lib/redis';
 import { QUEUE_NAMES } from '../queues/contract';
 import { saveSystemHealth } from '../storage/json-records';
 import type { Processor } from './processor-context';
@@ -83,7 +85,7 @@ export const healthCheck: Processor<'health_check'> = async (_job, ctx) => {
     failures.push(`redis latency ${latency} ms > ${thresholds.max_redis_latency_ms} ms`);
   }
   // noeviction: a full Redis refuses every write, enqueue and rate-limit count, so headroom is a health signal.
-  const memory = await redisMemory(() => ctx.redis.info('memory'));
+  const memory = await redisMemory(() => infoOf(ctx.redis, appKeys(cfg.REDIS_KEY_PREFIX).systemHealth, 'memory'));
   const memoryPercent = memory.max > 0 ? Math.round((memory.used / memory.max) * 1000) / 10 : null;
   if (memoryPercent !== null && memoryPercent > thresholds.max_redis_memory_percent) {
     failures.push(`redis memory ${memoryPercent}% of maxmemory > ${thresholds.max_redis_memory_percent}%`);
