@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { appKeys, type AppKeys } from '../lib/keys';
+import type { ReportFormat } from '../queues/contract';
 
-export type ArtifactFormat = 'json' | 'pdf' | 'xlsx';
+export type ArtifactFormat = ReportFormat;
 
 export const CONTENT_TYPES: Readonly<Record<ArtifactFormat, string>> = {
   json: 'application/json',
@@ -25,13 +26,6 @@ export interface ArtifactStoreOptions {
   readonly retentionDays: number;
   /** Larger artifacts are refused. */
   readonly maxBytes: number;
-}
-
-export interface CleanupSummary {
-  readonly artifacts_removed: number;
-  readonly removed_ids: string[];
-  readonly jobs_removed: Readonly<Record<string, number>>;
-  readonly cutoff: string;
 }
 
 export class ArtifactTooLargeError extends Error {
