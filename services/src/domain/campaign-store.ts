@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { appKeys, type AppKeys } from '../lib/keys';
 import type { Campaign, CampaignInput, CampaignPatch, CampaignStatus, Channel } from './campaign';
+import { CampaignConflictError, InvalidCursorError, InvalidFlightError } from './errors';
 
 export const SORT_FIELDS = ['start_date', 'end_date', 'name', 'budget', 'spend', 'revenue', 'created_at'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
@@ -29,20 +30,6 @@ export interface ListOptions extends CampaignFilter {
 export interface Page {
   readonly items: Campaign[];
   readonly next_cursor: string | null;
-}
-
-export class CampaignConflictError extends Error {
-  constructor(readonly id: string) {
-    super(`campaign ${id} already exists`);
-    this.name = this.constructor.name;
-  }
-}
-
-export class InvalidCursorError extends Error {
-  constructor() {
-    super('cursor is not valid for this sort');
-    this.name = this.constructor.name;
-  }
 }
 
 // Separator below every printable character, so "ab" sorts before "abc" in a lexicographic index.
@@ -207,7 +194,7 @@ export class CampaignStore {
       const version = (JSON.parse(entry) as { v: number }).v;
       const next: Campaign = { ...current, ...patch, id, updated_at: this.now().toISOString() };
       if (next.start_date > next.end_date) {
-        throw new RangeError(`end_date ${next.end_date} is before start_date ${next.start_date}`);
+        throw new InvalidFlightError(next.start_date, next.end_date);
       }
       const result = await this.write(next, 'update', version);
       if (result === -2) return null;

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { PermanentError } from '../lib/errors';
 import { appKeys, type AppKeys } from '../lib/keys';
 import type { ReportFormat } from '../queues/contract';
 
@@ -28,13 +29,13 @@ export interface ArtifactStoreOptions {
   readonly maxBytes: number;
 }
 
-export class ArtifactTooLargeError extends Error {
+/** The same input renders the same size again: retrying cannot help. */
+export class ArtifactTooLargeError extends PermanentError {
   constructor(
     readonly size: number,
     readonly max: number,
   ) {
     super(`artifact of ${size} bytes exceeds REPORT_MAX_BYTES=${max}`);
-    this.name = this.constructor.name;
   }
 }
 

@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import type { z } from 'zod';
+import { isPermanent } from '../lib/errors';
 import { PAYLOADS, RESULTS, SCHEDULED_JOBS, type JobName, type ResultOf } from '../queues/contract';
 import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
 import { cleanupOldReports } from './cleanup-old-reports';
@@ -35,7 +36,14 @@ export async function runJob(job: JobLike, ctx: ProcessorContext): Promise<Resul
     throw new UnrecoverableError(`invalid payload for ${name}: ${issues(parsed.error, '(payload)')}`);
   }
   const run = async () => {
-    const result = await processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p) }, ctx);
+    let result: unknown;
+    try {
+      result = await processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p) }, ctx);
+    } catch (err) {
+      // A failure no retry can fix fails now instead of after JOB_ATTEMPTS tries.
+      if (isPermanent(err)) throw new UnrecoverableError(err.message);
+      throw err;
+    }
     return checkResult(name, result);
   };
   // Scheduled tasks get a span of their own, so a CronJob's run reads the same in Jaeger queued or --inline.
