@@ -1,8 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ClientContext, Redis, Result } from 'ioredis';
 import { appKeys, type AppKeys } from '../lib/keys';
 import type { Campaign, CampaignInput, CampaignPatch, CampaignStatus, Channel } from './campaign';
 import { CampaignConflictError, InvalidCursorError, InvalidFlightError } from './errors';
+
+// The store's Lua commands, typed on every client and pipeline (ioredis' documented declaration merging).
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    /** KEYS: campaign, index members, count, one index per sort field; ARGV: id, json, mode, expected version, members. */
+    pcaCampaignUpsert(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
+    /** KEYS as for the upsert; ARGV: id. */
+    pcaCampaignDelete(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
+  }
+}
+
+/** Clients that have the commands defined (many stores share one client). */
+const SCRIPTED = new WeakSet<Redis>();
 
 export const SORT_FIELDS = ['start_date', 'end_date', 'name', 'budget', 'spend', 'revenue', 'created_at'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
@@ -100,9 +113,10 @@ export class CampaignStore {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.keys = appKeys(prefix);
-    if (!('pcaCampaignUpsert' in redis)) {
+    if (!SCRIPTED.has(redis)) {
       redis.defineCommand('pcaCampaignUpsert', { lua: UPSERT });
       redis.defineCommand('pcaCampaignDelete', { lua: DELETE });
+      SCRIPTED.add(redis);
     }
   }
 
@@ -117,9 +131,7 @@ export class CampaignStore {
 
   private async write(c: Campaign, mode: UpsertMode, expectedVersion?: number): Promise<number> {
     const members = SORT_FIELDS.map((f) => `${sortKey(c, f)}${SEP}${c.id}`);
-    const run = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).pcaCampaignUpsert!;
-    return run.call(
-      this.redis,
+    return this.redis.pcaCampaignUpsert(
       3 + SORT_FIELDS.length,
       ...this.scriptKeys(c.id),
       c.id,
@@ -152,8 +164,7 @@ export class CampaignStore {
       const prev = existing[n] ? (JSON.parse(existing[n]) as Campaign) : undefined;
       const c = this.toCampaign(input, input.id, prev?.created_at);
       const members = SORT_FIELDS.map((f) => `${sortKey(c, f)}${SEP}${c.id}`);
-      (pipeline as unknown as Record<string, (...a: unknown[]) => unknown>).pcaCampaignUpsert!.call(
-        pipeline,
+      pipeline.pcaCampaignUpsert(
         3 + SORT_FIELDS.length,
         ...this.scriptKeys(c.id),
         c.id,
@@ -204,8 +215,7 @@ export class CampaignStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    const run = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).pcaCampaignDelete!;
-    return (await run.call(this.redis, 3 + SORT_FIELDS.length, ...this.scriptKeys(id), id)) === 1;
+    return (await this.redis.pcaCampaignDelete(3 + SORT_FIELDS.length, ...this.scriptKeys(id), id)) === 1;
   }
 
   async count(): Promise<number> {
