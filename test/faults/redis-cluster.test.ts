@@ -95,8 +95,8 @@ test('on a 3-primary Redis Cluster: seed, API reads and writes (Lua), jobs and a
   const admin = home.client();
   await admin.config('SET', 'maxmemory', '100mb');
   admin.disconnect();
-  const task = new RoleProcess('task', env, ['health_check', '--inline']);
-  expect([0, 1]).toContain((await task.exited).code);
+  const healthTask = new RoleProcess('task', env, ['health_check', '--inline']);
+  expect([0, 1]).toContain((await healthTask.exited).code);
   expect((await call('/api/v1/system/health')).body).toMatchObject({ redis: { maxmemory_bytes: 100 * 1024 * 1024 } });
 
   // The shared rate limit counts on the cluster: the request after the limit is refused.
