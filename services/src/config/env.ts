@@ -28,7 +28,7 @@ export const envSchema = z.object({
     .min(1, 'letters, digits, _ . - only (1-64 chars), optionally one {hash tag} such as {pca}')
     .max(64, 'letters, digits, _ . - only (1-64 chars), optionally one {hash tag} such as {pca}')
     .regex(KEY_PREFIX, 'letters, digits, _ . - only (1-64 chars), optionally one {hash tag} such as {pca}')
-    .default('pca').describe('every key of an install lives under it, so several installs or tests share one Redis'),
+    .default('pca').describe('every key of an install lives under it, so several installs or tests share one Redis; may carry one hash tag such as {pca}, required on Redis Cluster (a changed prefix starts from empty data)'),
   REDIS_USERNAME: optionalText.describe('Redis ACL user, used when REDIS_URL carries no credentials (no URL encoding needed)'),
   REDIS_PASSWORD: optionalText.describe('Redis password, used when REDIS_URL carries no credentials (no URL encoding needed)'),
   // High availability and managed Redis (README "Redis in production"). In sentinel and cluster mode REDIS_URL's
