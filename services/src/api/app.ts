@@ -20,7 +20,7 @@ import { createGatewayStatsRouter } from './routes/gateway-stats';
 import { createHealthRouter } from './routes/health';
 import { createMetricsRouter } from './routes/metrics';
 import { createTaskRouters } from './routes/task-routers';
-import { packageVersion } from './version';
+import { packageVersion } from '../lib/package-version';
 import type { ApiContext, AppDeps } from './context';
 
 export type { ApiContext, AppDeps };
