@@ -1,4 +1,9 @@
+import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { registerRedisGauges } from '../lib/redis-metrics';
+import { registerQueueGauges } from '../queues/queue-gauges';
+import type { Queues } from '../queues/queues';
+import { registerScheduledTaskGauge } from '../queues/scheduled-runs';
 
 export type AuthFailureReason = 'missing' | 'invalid_key' | 'invalid_token' | 'expired' | 'insufficient_scope';
 
@@ -9,13 +14,25 @@ export interface ApiMetrics {
   readonly authFailures: Counter<'reason'>;
 }
 
+/** What the API's queue and Redis gauges read (the API always runs, so they stay visible at zero workers). */
+export interface ApiMetricsSources {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly queues: Queues;
+}
+
 /**
  * A registry per app (never prom-client's global one), so two apps in one process, as in the tests,
  * keep separate counts.
  */
-export function createApiMetrics(): ApiMetrics {
+export function createApiMetrics(sources?: ApiMetricsSources): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (sources) {
+    registerQueueGauges(registry, sources.queues, sources.redis);
+    registerRedisGauges(registry, sources.redis);
+    registerScheduledTaskGauge(registry, sources.redis, sources.prefix);
+  }
   return {
     registry,
     httpDuration: new Histogram({

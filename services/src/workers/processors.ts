@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
-import { PAYLOADS, SCHEDULED_JOBS, type JobName, type ResultOf } from '../queues/contract';
+import { PAYLOADS, type JobName, type ResultOf } from '../queues/contract';
+import { isScheduledTask, recordScheduledSuccess } from '../queues/scheduled-runs';
 import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
 import { cleanupOldReports } from './cleanup-old-reports';
 import { generateCampaignReport } from './generate-campaign-report';
@@ -36,7 +37,10 @@ export async function runJob(job: JobLike, ctx: ProcessorContext): Promise<Resul
   }
   const run = () =>
     processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p) }, ctx);
-  // Scheduled tasks get a span of their own, so a CronJob's run reads the same in Jaeger queued or --inline.
-  if (name in SCHEDULED_JOBS) return withSpan(DOMAIN_SPANS.task(name), { 'pca.task.name': name }, run);
-  return run();
+  if (!isScheduledTask(name)) return run();
+  // Scheduled tasks get a span of their own, so a CronJob's run reads the same in Jaeger queued or --inline,
+  // and their last success is kept in Redis for pca_scheduled_task_last_success_timestamp_seconds.
+  const result = await withSpan(DOMAIN_SPANS.task(name), { 'pca.task.name': name }, run);
+  await recordScheduledSuccess(ctx.redis, ctx.cfg.REDIS_KEY_PREFIX, name, ctx.now());
+  return result;
 }
