@@ -11,6 +11,7 @@ import { Jaeger } from './jaeger';
 import { NetworkPolicies } from './network-policies';
 import { notesTxt } from './notes';
 import { OtelCollector } from './otel-collector';
+import { PrometheusRule } from './prometheus-rule';
 import { AppServiceAccount } from './service-account';
 import { Redis } from './redis';
 import { ServiceMonitor } from './service-monitor';
@@ -39,6 +40,7 @@ export class PcaAgentChart extends Chart {
     new HttpRoutes(this, 'http-routes', { values, api, dashboard, jaeger });
     new NetworkPolicies(this, 'network-policies', { values, redis });
     new ServiceMonitor(this, 'service-monitor', { values });
+    new PrometheusRule(this, 'prometheus-rule', { values });
     new HelmTest(this, 'helm-test', { ...ctx, apiUrl: `http://${api.serviceName}:${api.servicePort}` });
     this.notes = notesTxt({
       api,
