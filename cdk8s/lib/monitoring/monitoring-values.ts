@@ -29,7 +29,7 @@ export const alertsValues = v.group('Prometheus alert rules (a PrometheusRule, r
 });
 
 /** `dashboards`: Grafana dashboards as ConfigMaps for the Grafana sidecar of kube-prometheus-stack. */
-export const dashboardsValues = v.group('Grafana dashboards as ConfigMaps the kube-prometheus-stack Grafana sidecar loads (rendered only when monitoring.coreos.com/v1 is served)', {
+export const dashboardsValues = v.group('Grafana dashboards as ConfigMaps the kube-prometheus-stack Grafana sidecar loads (rendered only when monitoring.coreos.com/v1 PrometheusRule is served, like the alerts)', {
   enabled: v.bool(true, 'create the dashboard ConfigMaps when the Prometheus Operator APIs are served'),
   label: v.str('grafana_dashboard', 'label the sidecar selects dashboard ConfigMaps by (sidecar.dashboards.label)', { minLength: 1 }),
   labelValue: v.str('1', 'value of that label (sidecar.dashboards.labelValue)'),

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { registerRedisGauges } from '../lib/redis-metrics';
 import { registerQueueGauges } from '../queues/queue-gauges';
 import type { Queues } from '../queues/queues';
@@ -12,6 +12,7 @@ export interface ApiMetrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   readonly rateLimited: Counter;
   readonly authFailures: Counter<'reason'>;
+  readonly inFlight: Gauge;
 }
 
 /** What the API's queue and Redis gauges read (the API always runs, so they stay visible at zero workers). */
@@ -51,6 +52,11 @@ export function createApiMetrics(sources?: ApiMetricsSources): ApiMetrics {
       name: 'http_auth_failures_total',
       help: 'Requests refused by authentication (401) or authorization (403), by reason',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'Requests this process has received and not yet answered',
       registers: [registry],
     }),
   };
