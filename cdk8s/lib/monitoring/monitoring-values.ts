@@ -1,4 +1,4 @@
-import { LeafRef, v, type BlockNode, type GroupNode, type JsonSchema, type LeafNode } from '../helm/values-definition';
+import { LeafRef, v, type GroupNode, type JsonSchema, type LeafNode } from '../helm/values-definition';
 import { ALERTS, type AlertDefinition } from './alerts';
 
 const stringMap: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } };
@@ -14,7 +14,7 @@ function ruleValues(a: AlertDefinition): GroupNode {
     enabled: v.bool(true, `render ${a.name}`),
     for: v.str(a.for, 'how long the condition must hold before the alert fires', { pattern: DURATION }),
     severity: v.str(a.severity, 'severity label', { enum: ['critical', 'warning', 'info', 'none'] }),
-    labels: v.block({}, 'extra labels of this alert', stringMap) as BlockNode,
+    labels: v.block({}, 'extra labels of this alert', stringMap),
     ...params,
   });
 }

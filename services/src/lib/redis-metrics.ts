@@ -23,7 +23,7 @@ async function sample(redis: Redis): Promise<RedisSample> {
  * trip, memory used against maxmemory (at maxmemory every write and enqueue fails: `noeviction`).
  */
 export function registerRedisGauges(registry: Registry, redis: Redis, maxAgeMs = 5000): void {
-  const current = sampled(() => sample(redis), { up: false } as RedisSample, maxAgeMs);
+  const current = sampled(() => sample(redis), { up: false }, maxAgeMs);
   const gauge = (name: string, help: string, pick: (s: RedisSample) => number | undefined) =>
     new Gauge({
       name,

@@ -18,7 +18,7 @@ export function isScheduledTask(name: string): name is ScheduledJobName {
 
 /** `pca_scheduled_task_last_success_timestamp_seconds{task}` for every task that has succeeded once. */
 export function registerScheduledTaskGauge(registry: Registry, redis: Redis, prefix: string, maxAgeMs = 5000): void {
-  const current = sampled(() => redis.hgetall(appKeys(prefix).scheduledLastSuccess), {} as Record<string, string>, maxAgeMs);
+  const current = sampled(() => redis.hgetall(appKeys(prefix).scheduledLastSuccess), {}, maxAgeMs);
   new Gauge({
     name: 'pca_scheduled_task_last_success_timestamp_seconds',
     help: 'Unix time of the last successful run of each scheduled task (CronJob or job scheduler), from Redis',
