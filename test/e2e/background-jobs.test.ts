@@ -137,5 +137,5 @@ test('health_check through `task` (queued, waits for the worker), then GET /api/
 
   const metrics = await (await fetch(`${worker.url}/metrics`)).text();
   expect(metrics).toContain('pca_jobs_completed_total{queue="maintenance",job_name="health_check"} 1');
-  expect(metrics).toMatch(/pca_jobs_completed_total\{queue="uploads",job="process_bulk_upload"\} 1/);
+  expect(metrics).toMatch(/pca_jobs_completed_total\{queue="uploads",job_name="process_bulk_upload"\} 1/);
 });
