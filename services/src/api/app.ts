@@ -57,7 +57,7 @@ export function createApp(deps: AppDeps): ApiApp {
     registry: new OpenApiRegistry(),
     queues: deps.queues ?? createQueues(config, redis),
   };
-  const metrics = createApiMetrics();
+  const metrics = createApiMetrics({ redis, prefix: config.REDIS_KEY_PREFIX, queues: context.queues });
   const stats = new GatewayStats({
     redis,
     prefix: config.REDIS_KEY_PREFIX,
