@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { GatewayStats, histogramQuantile, LATENCY_BUCKETS_MS } from '../../services/src/api/gateway-stats';
+import { GatewayStats, histogramQuantile, LATENCY_BUCKETS_MS } from '../../services/src/api/gateway-stats/gateway-stats';
 import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
 
 const redis = new Redis(REDIS_URL);

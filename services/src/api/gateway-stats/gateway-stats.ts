@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import type { RedisClient } from '../lib/redis';
+import type { RedisClient } from '../../lib/redis';
 import type { Logger } from 'pino';
-import { appKeys } from '../lib/keys';
+import { appKeys } from '../../lib/keys';
 
 export interface GatewayStatsOptions {
   readonly redis: RedisClient;
