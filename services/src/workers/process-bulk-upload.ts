@@ -46,6 +46,7 @@ const importUpload: Processor<'process_bulk_upload'> = async (job, ctx) => {
       store: ctx.store,
       idPrefix,
       onProgress: (read) => job.updateProgress({ rows_read: read }),
+      signal: job.signal,
     });
     return {
       upload_id: id,

@@ -6,6 +6,7 @@ import { generateCampaignReport } from './generate-campaign-report';
 import { generateExcelReport } from './generate-excel-report';
 import { generatePdfReport } from './generate-pdf-report';
 import { healthCheck } from './health-check';
+import { jobTimeoutSeconds, withDeadline } from './job-deadline';
 import { processBulkUpload } from './process-bulk-upload';
 import type { JobLike, Processor, ProcessorContext } from './processor-context';
 import { refreshBenchmarks } from './refresh-benchmarks';
@@ -34,8 +35,12 @@ export async function runJob(job: JobLike, ctx: ProcessorContext): Promise<Resul
     const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
     throw new UnrecoverableError(`invalid payload for ${name}: ${detail}`);
   }
+  // Every attempt has a deadline: BullMQ renews a lock as long as the process lives, so a hung attempt
+  // would otherwise stay active (and keep KEDA from scaling down) forever.
   const run = () =>
-    processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p) }, ctx);
+    withDeadline(name, jobTimeoutSeconds(ctx.cfg, name), (signal) =>
+      processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p), signal }, ctx),
+    );
   // Scheduled tasks get a span of their own, so a CronJob's run reads the same in Jaeger queued or --inline.
   if (name in SCHEDULED_JOBS) return withSpan(DOMAIN_SPANS.task(name), { 'pca.task.name': name }, run);
   return run();
