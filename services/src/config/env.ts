@@ -87,6 +87,7 @@ export const envSchema = z.object({
   JOB_TIMEOUT_CLEANUP_OLD_REPORTS: int(1, 86_400).default(300).describe('deadline of one cleanup_old_reports attempt, in seconds'),
   JOB_TIMEOUT_REFRESH_BENCHMARKS: int(1, 86_400).default(300).describe('deadline of one refresh_benchmarks attempt, in seconds'),
   JOB_TIMEOUT_HEALTH_CHECK: int(1, 86_400).default(30).describe('deadline of one health_check attempt, in seconds'),
+  TASK_RUN_ID: optionalText.describe('the scheduled run a `task` belongs to (the CronJob sets its Job name): its queued job id derives from it, so a retried pod attaches to the same job'),
   SCHEDULER_ENABLED: bool.default(false).describe('the worker registers the maintenance schedules itself (npm start sets it; the chart uses CronJobs)'),
 
   DASHBOARD_PORT: int(1, 65535).default(5555).describe('queue dashboard port'),
