@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { bullPrefix } from '../../services/src/lib/keys';
-import { QUEUE_NAMES, activeListKey, waitListKey } from '../../services/src/queues/contract';
+import { QUEUE_NAMES, activeListKey, waitListKey, type QueueName } from '../../services/src/queues/contract';
 import { cpuMetric, scrapeHints, serviceMonitorOn } from './api';
 import { APP_PORTS } from './app-config';
 import { appContainer, type AppContext } from './app-container';
@@ -11,6 +11,20 @@ import { componentService, httpProbes, podMetadata, securePodSpec } from './pod-
 
 /** The cluster serves KEDA's ScaledObject (checked at install time, not assumed). */
 export const KEDA_AVAILABLE = '(.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject")';
+
+type WorkerValues = AppContext['values']['worker'];
+
+/**
+ * A queue's share of the pod budget as a Helm expression, the rule of `concurrencyPlan` in
+ * services/src/workers/worker-options.ts: uploads and maintenance their own limit, reports what the
+ * budget leaves after the other consumed queues (worker.queues; empty means all) unless set.
+ */
+export function queueLimit(w: WorkerValues, queue: QueueName): string {
+  if (queue !== 'reports') return w.queueConcurrency[queue].expr;
+  const consumed = (q: QueueName) => `(or (empty ${w.queues.expr}) (has "${q}" ${w.queues.expr}))`;
+  const others = `(add (ternary ${w.queueConcurrency.uploads.expr} 0 ${consumed('uploads')}) (ternary ${w.queueConcurrency.maintenance.expr} 0 ${consumed('maintenance')}))`;
+  return `default (max 1 (sub ${w.concurrency.expr} ${others})) ${w.queueConcurrency.reports.expr}`;
+}
 
 /**
  * BullMQ workers: a Deployment with probes on the worker HTTP port (9464), a metrics Service, and
@@ -106,7 +120,7 @@ export class Worker extends Construct {
         pollingInterval: as.pollingInterval.value,
         cooldownPeriod: as.cooldownPeriod.value,
         // Per queue: waiting jobs drive the scale (listLength per replica); running jobs count per the
-        // queue's concurrency, so KEDA never wants fewer pods than hold running jobs. List names are the
+        // queue's share of the pod budget, so KEDA never wants fewer pods than hold running jobs. List names are the
         // exact keys BullMQ uses: same functions as the code, prefix from values.
         triggers: QUEUE_NAMES.flatMap((queue) => [
           {
@@ -118,7 +132,7 @@ export class Worker extends Construct {
           {
             name: `queue-${queue}-active`,
             listName: activeListKey(bullPrefix(v.redisKeyPrefix.text), queue),
-            length: `{{ default ${w.concurrency.expr} ${w.queueConcurrency[queue].expr} | quote }}`,
+            length: `{{ ${queueLimit(w, queue)} | quote }}`,
             activation: '0',
           },
         ]).map((t) => ({
