@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { bullPrefix } from '../../services/src/lib/keys';
+import { SCALING_PATH } from '../../services/src/api/routes/scaling';
 import { QUEUE_NAMES, activeListKey, waitListKey, type QueueName } from '../../services/src/queues/contract';
 import { cpuMetric, scrapeHints, serviceMonitorOn } from './api';
 import { APP_PORTS } from './app-config';
@@ -13,6 +14,11 @@ import { componentService, httpProbes, podMetadata, securePodSpec } from './pod-
 export const KEDA_AVAILABLE = '(.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject")';
 
 type WorkerValues = AppContext['values']['worker'];
+
+export interface WorkerProps {
+  /** The API's in-cluster base URL (`http://<service>.<namespace>.svc:<port>`): KEDA reads the pending counts there. */
+  readonly apiUrl: string;
+}
 
 /**
  * A queue's share of the pod budget as a Helm expression, the rule of `concurrencyPlan` in
@@ -38,7 +44,7 @@ export class Worker extends Construct {
   /** Condition for the CPU HPA fallback. */
   readonly hpaOn: string;
 
-  constructor(scope: Construct, id: string, ctx: AppContext) {
+  constructor(scope: Construct, id: string, ctx: AppContext, props: WorkerProps) {
     super(scope, id);
     const v = ctx.values;
     const w = v.worker;
@@ -110,6 +116,20 @@ export class Worker extends Construct {
       template: tpl,
       condition: this.kedaOn,
     });
+    // Prioritized and due delayed jobs live in sorted sets a list trigger cannot read: the API counts
+    // them (GET /scaling/pending/<queue>) and KEDA's metrics-api scaler reads that, so either wakes a
+    // worker at zero. Additive: the redis triggers are unchanged.
+    const pendingTriggers = QUEUE_NAMES.map((queue) => ({
+      type: 'metrics-api',
+      name: `queue-${queue}-pending`,
+      metadata: {
+        url: `${props.apiUrl}${SCALING_PATH}${queue}`,
+        format: 'json',
+        valueLocation: 'value',
+        targetValue: as.listLength.str,
+        activationTargetValue: as.activationListLength.str,
+      },
+    }));
     new HelmObject(this, 'scaledobject', {
       kind: 'ScaledObject',
       metadata: metadata(this.name, 'worker'),
@@ -122,7 +142,7 @@ export class Worker extends Construct {
         // Per queue: waiting jobs drive the scale (listLength per replica); running jobs count per the
         // queue's share of the pod budget, so KEDA never wants fewer pods than hold running jobs. List names are the
         // exact keys BullMQ uses: same functions as the code, prefix from values.
-        triggers: QUEUE_NAMES.flatMap((queue) => [
+        triggers: [...QUEUE_NAMES.flatMap((queue) => [
           {
             name: `queue-${queue}`,
             listName: waitListKey(bullPrefix(v.redisKeyPrefix.text), queue),
@@ -147,7 +167,7 @@ export class Worker extends Construct {
             activationListLength: t.activation,
           },
           authenticationRef: { name: authName },
-        })),
+        })), ...pendingTriggers],
       },
       template: tpl,
       condition: this.kedaOn,

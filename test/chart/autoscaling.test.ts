@@ -9,8 +9,10 @@ import { find, render, type K8sObject } from './helm';
 
 const KEDA = ['--api-versions', 'keda.sh/v1alpha1/ScaledObject'];
 const kinds = (objects: K8sObject[]) => objects.filter((o) => o.metadata.name === 'rel-pca-agent-worker').map((o) => o.kind).sort();
-const allTriggers = (objects: K8sObject[]) => (find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any).spec.triggers as any[];
-const triggers = (objects: K8sObject[]) => allTriggers(objects).filter((t) => !String(t.name).endsWith('-active'));
+const everyTrigger = (objects: K8sObject[]) => (find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any).spec.triggers as any[];
+// the Redis triggers (the metrics-api ones for prioritized and delayed work have their own test)
+const allTriggers = (objects: K8sObject[]) => everyTrigger(objects).filter((t) => t.type === 'redis');
+const triggers = (objects: K8sObject[]) => allTriggers(objects).filter((t) => t.type === 'redis' && !String(t.name).endsWith('-active'));
 const activeTriggers = (objects: K8sObject[]) => allTriggers(objects).filter((t) => String(t.name).endsWith('-active'));
 
 describe('worker autoscaling follows the cluster capabilities', () => {
@@ -29,7 +31,7 @@ describe('worker autoscaling follows the cluster capabilities', () => {
     expect(kinds(objects)).toEqual(['Deployment', 'ScaledObject', 'Service']);
     const so = find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any;
     expect(so.spec).toMatchObject({ scaleTargetRef: { name: 'rel-pca-agent-worker' }, minReplicaCount: 0, maxReplicaCount: 7, pollingInterval: 5, cooldownPeriod: 60 });
-    expect(allTriggers(objects).map((t) => t.name)).toEqual(QUEUE_NAMES.flatMap((q) => [`queue-${q}`, `queue-${q}-active`]));
+    expect(everyTrigger(objects).map((t) => t.name)).toEqual([...QUEUE_NAMES.flatMap((q) => [`queue-${q}`, `queue-${q}-active`]), ...QUEUE_NAMES.map((q) => `queue-${q}-pending`)]);
     // Running jobs count per the queue's share of the pod budget (4 = reports 2 + uploads 1 + maintenance 1).
     const shares: Record<string, string> = { 'queue-reports-active': '2', 'queue-uploads-active': '1', 'queue-maintenance-active': '1' };
     for (const t of activeTriggers(objects)) expect(t.metadata).toMatchObject({ listLength: shares[t.name], activationListLength: '0' });

@@ -22,6 +22,7 @@ import { createDocsRouter, DOCS_CSP, DOCS_PATH } from './routes/docs';
 import { createGatewayStatsRouter } from './routes/gateway-stats';
 import { createHealthRouter } from './routes/health';
 import { createMetricsRouter } from './routes/metrics';
+import { createScalingRouter, SCALING_PATH } from './routes/scaling';
 import { createTaskRouters } from './routes/task-routers';
 import { packageVersion } from './version';
 
@@ -64,7 +65,8 @@ export interface ApiApp {
 
 /** Paths served without credentials. */
 const PUBLIC = new Set(['/health', '/ready', '/metrics', '/api/openapi.json']);
-const isPublic = (req: Request) => PUBLIC.has(req.path) || req.path === DOCS_PATH || req.path.startsWith(`${DOCS_PATH}/`);
+const isPublic = (req: Request) =>
+  PUBLIC.has(req.path) || req.path === DOCS_PATH || req.path.startsWith(`${DOCS_PATH}/`) || req.path.startsWith(SCALING_PATH);
 
 /**
  * Builds the Express app (no listen). Middleware runs top to bottom in this order: request id and
@@ -128,6 +130,7 @@ export function createApp(deps: AppDeps): ApiApp {
 
   app.use(createHealthRouter({ redis, isShuttingDown: () => shuttingDown }));
   app.use(createMetricsRouter(metrics));
+  app.use(createScalingRouter(context));
   app.use(createGatewayStatsRouter({ stats, registry: context.registry }));
   app.use(createCampaignsRouter(context));
   app.use(...createTaskRouters(context));
