@@ -1,3 +1,4 @@
+import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../services/src/config/env';
 import { queueOf, type JobName } from '../../services/src/queues/contract';
@@ -91,7 +92,7 @@ test('WORKER_CONCURRENCY is the pod budget: never more jobs at once across queue
   const lines = ['name,channel,start_date,end_date,budget,spend,impressions,clicks'];
   for (let i = 0; i < 4000; i++) lines.push(`r ${i},search,2026-01-01,2026-01-31,${100 + i},${i % 50},${1000 + i},${i % 40}`);
   const body = Buffer.from(lines.join('\n'));
-  const jobs = [];
+  const jobs: Job[] = [];
   for (let n = 0; n < 4; n++) {
     await uploads.write(`up${n}`, [body]);
     jobs.push(await enqueue(queues, 'process_bulk_upload', { upload_id: `up${n}`, filename: `u${n}.csv`, format: 'csv', size: body.length }));

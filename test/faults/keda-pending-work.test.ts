@@ -42,7 +42,7 @@ async function activeTriggers(redis: Redis): Promise<string[]> {
       // the in-cluster URL of the chart, pointed at the API process: same path, same JSON
       const res = await fetch(`${api.url}${new URL(t.metadata.url!).pathname}`);
       expect(res.status).toBe(200);
-      value = Number((await res.json())[t.metadata.valueLocation!]);
+      value = Number(((await res.json()) as Record<string, unknown>)[t.metadata.valueLocation!]);
       if (value > Number(t.metadata.activationTargetValue)) active.push(t.name);
     } else {
       throw new Error(`unexpected trigger type ${t.type}`);
@@ -78,7 +78,7 @@ test('prioritized and due delayed jobs wake a scaled-to-zero worker; a far-futur
 test('the pending endpoint: public, counts only, 404 problem for an unknown queue', async () => {
   const res = await fetch(`${api.url}/scaling/pending/reports`);
   expect(res.status).toBe(200);
-  expect(Object.keys(await res.json()).sort()).toEqual(['delayed_due', 'prioritized', 'queue', 'value']);
+  expect(Object.keys((await res.json()) as object).sort()).toEqual(['delayed_due', 'prioritized', 'queue', 'value']);
   const bad = await fetch(`${api.url}/scaling/pending/nope`);
   expect(bad.status).toBe(404);
   expect(bad.headers.get('content-type')).toContain('application/problem+json');

@@ -39,7 +39,7 @@ export function consumedQueues(cfg: Pick<Config, 'WORKER_QUEUES'>): QueueName[] 
  */
 export function concurrencyPlan(cfg: WorkerConfig, queues: readonly QueueName[] = consumedQueues(cfg)): Record<QueueName, number> {
   const fixed = { uploads: cfg.WORKER_CONCURRENCY_UPLOADS, maintenance: cfg.WORKER_CONCURRENCY_MAINTENANCE };
-  const others = queues.filter((q) => q !== 'reports').reduce((sum, q) => sum + fixed[q as keyof typeof fixed], 0);
+  const others = queues.filter((q) => q !== 'reports').reduce((sum, q) => sum + fixed[q], 0);
   const reports = cfg.WORKER_CONCURRENCY_REPORTS ?? Math.max(1, cfg.WORKER_CONCURRENCY - others);
   const plan: Record<QueueName, number> = { reports, ...fixed };
   const total = queues.reduce((sum, q) => sum + plan[q], 0);
