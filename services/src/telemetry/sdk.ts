@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { getBooleanFromEnv, getStringFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Logger } from 'pino';
 import { createLogger } from '../lib/logger';
@@ -66,14 +68,17 @@ export function tracesEndpoint(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * True when the spans should go through our OTLP/HTTP JSON exporter (wrapped to log failures once). For
- * `grpc`/`http/protobuf` or another `OTEL_TRACES_EXPORTER` the SDK builds the exporter from the same variables.
+ * The OTLP/HTTP exporter we build ourselves (wrapped to log each outage and its recovery): JSON or
+ * protobuf, as `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` says (the chart uses `http/protobuf`). For `grpc`
+ * or another `OTEL_TRACES_EXPORTER`, undefined: the SDK builds the exporter from the same variables.
  */
-function usesJsonExporter(env: NodeJS.ProcessEnv): boolean {
+function otlpHttpExporter(env: NodeJS.ProcessEnv): SpanExporter | undefined {
   const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (exporters.length > 0 && !(exporters.length === 1 && exporters[0] === 'otlp')) return false;
+  if (exporters.length > 0 && !(exporters.length === 1 && exporters[0] === 'otlp')) return undefined;
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? '').trim();
-  return protocol === '' || protocol === 'http/json';
+  if (protocol === '' || protocol === 'http/json') return new OTLPTraceExporter();
+  if (protocol === 'http/protobuf') return new OTLPProtoTraceExporter();
+  return undefined;
 }
 
 interface TelemetryState {
@@ -116,9 +121,10 @@ export function startTelemetry(argv: readonly string[] = process.argv): boolean 
     instrumentations: createInstrumentations(),
   };
   let reporter: ExportFailureReporter | undefined;
-  if (usesJsonExporter(process.env)) {
+  const exporter = otlpHttpExporter(process.env);
+  if (exporter) {
     // Given a traceExporter, the SDK wraps it in a BatchSpanProcessor configured by OTEL_BSP_* (bounded queue).
-    reporter = new ExportFailureReporter(new OTLPTraceExporter(), log, tracesEndpoint());
+    reporter = new ExportFailureReporter(exporter, log, tracesEndpoint());
     config.traceExporter = reporter;
   }
   const sdk = new NodeSDK(config);
