@@ -35,3 +35,11 @@ test('job deadlines reach the worker from values, per job', () => {
   expect(cfg.JOB_TIMEOUT_GENERATE_EXCEL_REPORT).toBe(42);
   expect(cfg.JOB_TIMEOUT_HEALTH_CHECK).toBe(30);
 });
+
+test('otelCollector.enabled=false: traces go straight to otelCollector.exporter.endpoint (OTLP gRPC), off only without one', () => {
+  const otel = (sets: string[]) => Object.fromEntries(Object.entries(config(render(sets.flatMap((s) => ['--set', s])))).filter(([k]) => /^OTEL_(EXPORTER_OTLP_(ENDPOINT|PROTOCOL)|SDK_DISABLED)$/.test(k)));
+  expect(otel([])).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://rel-pca-agent-otel-collector:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' });
+  expect(otel(['otelCollector.enabled=false', 'otelCollector.exporter.endpoint=otel.example:4317'])).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel.example:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+  expect(otel(['otelCollector.enabled=false', 'otelCollector.exporter.endpoint=otel.example:4317', 'otelCollector.exporter.insecure=false'])).toMatchObject({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otel.example:4317' });
+  expect(otel(['otelCollector.enabled=false'])).toMatchObject({ OTEL_SDK_DISABLED: 'true' });
+});

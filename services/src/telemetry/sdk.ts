@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { getBooleanFromEnv, getStringFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
@@ -63,21 +64,23 @@ export function packageVersion(from: string = __dirname): string {
 export function tracesEndpoint(env: NodeJS.ProcessEnv = process.env): string {
   const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   if (specific) return specific;
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || 'http://localhost:4318';
-  return `${base.replace(/\/+$/, '')}/v1/traces`;
+  const grpc = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? '').trim() === 'grpc';
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || (grpc ? 'http://localhost:4317' : 'http://localhost:4318');
+  return grpc ? base : `${base.replace(/\/+$/, '')}/v1/traces`;
 }
 
 /**
- * The OTLP/HTTP exporter we build ourselves (wrapped to log each outage and its recovery): JSON or
- * protobuf, as `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` says (the chart uses `http/protobuf`). For `grpc`
- * or another `OTEL_TRACES_EXPORTER`, undefined: the SDK builds the exporter from the same variables.
+ * The OTLP exporter we build ourselves (wrapped to log each outage and its recovery): HTTP JSON, HTTP
+ * protobuf (the chart's Collector) or gRPC (the chart's direct export), as `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`
+ * says. For another `OTEL_TRACES_EXPORTER`, undefined: the SDK builds the exporter from the same variables.
  */
-function otlpHttpExporter(env: NodeJS.ProcessEnv): SpanExporter | undefined {
+function otlpExporter(env: NodeJS.ProcessEnv): SpanExporter | undefined {
   const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (exporters.length > 0 && !(exporters.length === 1 && exporters[0] === 'otlp')) return undefined;
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? '').trim();
   if (protocol === '' || protocol === 'http/json') return new OTLPTraceExporter();
   if (protocol === 'http/protobuf') return new OTLPProtoTraceExporter();
+  if (protocol === 'grpc') return new OTLPGrpcTraceExporter();
   return undefined;
 }
 
@@ -121,7 +124,7 @@ export function startTelemetry(argv: readonly string[] = process.argv): boolean 
     instrumentations: createInstrumentations(),
   };
   let reporter: ExportFailureReporter | undefined;
-  const exporter = otlpHttpExporter(process.env);
+  const exporter = otlpExporter(process.env);
   if (exporter) {
     // Given a traceExporter, the SDK wraps it in a BatchSpanProcessor configured by OTEL_BSP_* (bounded queue).
     reporter = new ExportFailureReporter(exporter, log, tracesEndpoint());
