@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
+import { PcaError, PermanentError } from '../lib/errors';
 import { appKeys, type AppKeys } from '../lib/keys';
 
 export interface UploadStoreOptions {
@@ -9,17 +10,16 @@ export interface UploadStoreOptions {
   readonly ttlSeconds: number;
 }
 
-export class UploadTooLargeError extends Error {
+export class UploadTooLargeError extends PcaError {
   constructor(readonly max: number) {
     super(`upload exceeds UPLOAD_MAX_BYTES=${max}`);
-    this.name = this.constructor.name;
   }
 }
 
-export class UploadMissingError extends Error {
+/** The file expired (or was never stored): no retry brings it back. */
+export class UploadMissingError extends PermanentError {
   constructor(readonly id: string) {
     super(`upload ${id} is gone (expired or never stored)`);
-    this.name = this.constructor.name;
   }
 }
 

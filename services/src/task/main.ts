@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../config/env';
+import { UsageError } from '../lib/errors';
 import { bullPrefix } from '../lib/keys';
 import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis } from '../lib/redis';
 import { isJobName, JOB_NAMES, PAYLOADS, queueOf, TASK_ID_PATTERN, type JobName } from '../queues/contract';
-import { closeQueues, createQueues, enqueue, InvalidPayloadError, newTaskId } from '../queues/queues';
+import { InvalidPayloadError } from '../queues/errors';
+import { closeQueues, createQueues, enqueue, newTaskId } from '../queues/queues';
 import { JOB_TIMEOUT_VARIABLES, jobTimeoutSeconds } from '../workers/job-deadline';
 import { createProcessorContext } from '../workers/processor-context';
 import { runJob } from '../workers/processors';
@@ -33,13 +35,6 @@ export interface TaskArgs {
   readonly timeoutSeconds: number;
   readonly runId: string | undefined;
   readonly data: unknown;
-}
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
 }
 
 export function parseTaskArgs(args: readonly string[]): TaskArgs {

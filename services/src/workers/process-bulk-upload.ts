@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
+import { isPermanent } from '../lib/errors';
 import { UploadMissingError } from '../storage/upload-store';
 import { MAX_ROW_ERRORS, importCampaigns } from '../uploads/import-campaigns';
 import { csvRows, detectDelimiter, xlsxRows } from '../uploads/readers';
@@ -57,9 +58,7 @@ const importUpload: Processor<'process_bulk_upload'> = async (job, ctx) => {
       errors_truncated: result.errors_total > MAX_ROW_ERRORS,
     };
   } catch (err) {
-    if (err instanceof FatalUploadError || err instanceof UploadMissingError) {
-      throw new UnrecoverableError(`${filename}: ${err.message}`);
-    }
+    if (isPermanent(err)) throw new UnrecoverableError(`${filename}: ${err.message}`);
     throw err;
   }
 };

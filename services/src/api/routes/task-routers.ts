@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import { ArtifactStore } from '../../storage/artifact-store';
 import { UploadStore } from '../../storage/upload-store';
-import type { ApiContext } from '../app';
+import type { ApiContext } from '../context';
 import { createReportsRouter } from './reports';
 import { createSystemRouter } from './system';
 import { createTasksRouter } from './tasks';
