@@ -1,7 +1,6 @@
 import { Construct } from 'constructs';
 import { bullPrefix } from '../../services/src/lib/keys';
-import { SCALING_PATH } from '../../services/src/api/routes/scaling';
-import { QUEUE_NAMES, activeListKey, waitListKey, type QueueName } from '../../services/src/queues/contract';
+import { PENDING_WORK_PATH, QUEUE_NAMES, activeListKey, waitListKey, type QueueName } from '../../services/src/queues/contract';
 import { cpuMetric, scrapeHints, serviceMonitorOn } from './api';
 import { APP_PORTS } from './app-config';
 import { appContainer, type AppContext } from './app-container';
@@ -123,7 +122,7 @@ export class Worker extends Construct {
       type: 'metrics-api',
       name: `queue-${queue}-pending`,
       metadata: {
-        url: `${props.apiUrl}${SCALING_PATH}${queue}`,
+        url: `${props.apiUrl}${PENDING_WORK_PATH}${queue}`,
         format: 'json',
         valueLocation: 'value',
         targetValue: as.listLength.str,

@@ -19,7 +19,8 @@ import { createDocsRouter, DOCS_CSP, DOCS_PATH } from './routes/docs';
 import { createGatewayStatsRouter } from './routes/gateway-stats';
 import { createHealthRouter } from './routes/health';
 import { createMetricsRouter } from './routes/metrics';
-import { createScalingRouter, SCALING_PATH } from './routes/scaling';
+import { createScalingRouter } from './routes/scaling';
+import { PENDING_WORK_PATH } from '../queues/contract';
 import { createTaskRouters } from './routes/task-routers';
 import { packageVersion } from './version';
 import type { ApiContext, AppDeps } from './context';
@@ -41,7 +42,7 @@ export interface ApiApp {
 /** Paths served without credentials. */
 const PUBLIC = new Set(['/health', '/ready', '/metrics', '/api/openapi.json']);
 const isPublic = (req: Request) =>
-  PUBLIC.has(req.path) || req.path === DOCS_PATH || req.path.startsWith(`${DOCS_PATH}/`) || req.path.startsWith(SCALING_PATH);
+  PUBLIC.has(req.path) || req.path === DOCS_PATH || req.path.startsWith(`${DOCS_PATH}/`) || req.path.startsWith(PENDING_WORK_PATH);
 
 /**
  * Builds the Express app (no listen). Middleware runs top to bottom in this order: request id and

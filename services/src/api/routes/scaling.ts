@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
-import { QUEUE_NAMES, type QueueName } from '../../queues/contract';
+import { PENDING_WORK_PATH, QUEUE_NAMES, type QueueName } from '../../queues/contract';
 import { pendingWork } from '../../queues/queue-depth';
 import type { Queues } from '../../queues/queues';
 import { ApiError } from '../errors';
@@ -8,8 +8,6 @@ import { ApiError } from '../errors';
 /** Delayed jobs due within this count as pending now: about one KEDA polling interval ahead. */
 export const PENDING_HORIZON_MS = 15_000;
 
-/** Where the pending counts are served; the chart's metrics-api triggers append the queue name. */
-export const SCALING_PATH = '/scaling/pending/';
 
 /**
  * `GET /scaling/pending/{queue}`: prioritized and due delayed jobs, for KEDA's metrics-api trigger
@@ -17,7 +15,7 @@ export const SCALING_PATH = '/scaling/pending/';
  */
 export function createScalingRouter(deps: { readonly redis: Redis; readonly queues: Queues; readonly now: () => Date }): Router {
   const router = Router();
-  router.get(`${SCALING_PATH}:queue`, async (req, res) => {
+  router.get(`${PENDING_WORK_PATH}:queue`, async (req, res) => {
     const name = req.params.queue;
     if (!(QUEUE_NAMES as string[]).includes(name)) {
       throw new ApiError(404, 'not_found', `unknown queue "${name}" (known: ${QUEUE_NAMES.join(', ')})`);
