@@ -81,8 +81,9 @@ test('an attempt past its deadline is aborted and fails "timed out after 1 s"; a
   expect(await new ArtifactStore(redis, prefix, { retentionDays: 7, maxBytes: 50e6 }).getMeta(reportIdFor(failed))).toBeNull();
   expect((await queues.reports.getJobCounts('active')).active).toBe(0);
 
-  const small = await enqueue(queues, 'generate_excel_report', { campaigns: [inlineRow(1)] });
-  await waitFor('a small report after it completes', async () => (await small.getState()) === 'completed', 30_000);
+  // another job (its own, default deadline) on the same worker afterwards
+  const next = await enqueue(queues, 'generate_campaign_report', { campaigns: [inlineRow(1)] });
+  await waitFor('the next report completed', async () => (await next.getState()) === 'completed', 60_000);
   expect(w.proc.running).toBe(true);
 });
 
