@@ -111,7 +111,7 @@ test('worker options: concurrency per queue and stalled recovery that survives t
   expect(workerOptions(cfg, 'uploads').concurrency).toBe(1);
   expect(concurrencyPlan({ ...cfg, WORKER_QUEUES: ['reports'] })).toMatchObject({ reports: 5 });
   expect(() => concurrencyPlan({ ...cfg, WORKER_CONCURRENCY_REPORTS: 4 })).toThrow(
-    'per-queue concurrency reports 4 + uploads 1 + maintenance 1 = 6 exceeds WORKER_CONCURRENCY=5 (the per-pod budget): raise WORKER_CONCURRENCY or lower WORKER_CONCURRENCY_REPORTS/UPLOADS/MAINTENANCE',
+    'invalid configuration: WORKER_CONCURRENCY: 5 is the per-pod budget, but the per-queue limits add up to reports 4 + uploads 1 + maintenance 1 = 6: raise it or lower WORKER_CONCURRENCY_REPORTS/UPLOADS/MAINTENANCE',
   );
   expect(() => loadConfig({ WORKER_MAX_STALLED_COUNT: '1' })).toThrow(/WORKER_MAX_STALLED_COUNT/);
 });

@@ -1,5 +1,5 @@
 import type { WorkerOptions } from 'bullmq';
-import type { Config } from '../config/env';
+import { ConfigError, type Config } from '../config/env';
 import { PcaError } from '../lib/errors';
 import { QUEUE_NAMES, type QueueName } from '../queues/contract';
 
@@ -41,9 +41,13 @@ export function concurrencyPlan(cfg: WorkerConfig, queues: readonly QueueName[] 
   const total = queues.reduce((sum, q) => sum + plan[q], 0);
   if (total > cfg.WORKER_CONCURRENCY) {
     const parts = queues.map((q) => `${q} ${plan[q]}`).join(' + ');
-    throw new WorkerConfigError(
-      `per-queue concurrency ${parts} = ${total} exceeds WORKER_CONCURRENCY=${cfg.WORKER_CONCURRENCY} (the per-pod budget): raise WORKER_CONCURRENCY or lower WORKER_CONCURRENCY_REPORTS/UPLOADS/MAINTENANCE`,
-    );
+    // A ConfigError: the worker stops at start-up with this one line (exit 78), as for any bad variable.
+    throw new ConfigError([
+      {
+        variable: 'WORKER_CONCURRENCY',
+        message: `${cfg.WORKER_CONCURRENCY} is the per-pod budget, but the per-queue limits add up to ${parts} = ${total}: raise it or lower WORKER_CONCURRENCY_REPORTS/UPLOADS/MAINTENANCE`,
+      },
+    ]);
   }
   return plan;
 }
