@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 export interface BenchOptions {
   readonly quick: boolean;
   /** Rounds per figure; each figure is their median. */
@@ -30,19 +32,20 @@ export class BenchUsageError extends Error {
 
 /** Full run (about 4-5 minutes on 2 cores) or `--quick` (about 1 minute, smaller sizes). */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  let quick = false;
+  let values: { quick?: boolean; only?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: { quick: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (err) {
+    throw new BenchUsageError((err as Error).message);
+  }
+  if (values.help) throw new BenchUsageError('');
+  const quick = values.quick ?? false;
   let only: SectionName[] = [...SECTIONS];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--quick') quick = true;
-    else if (a === '--only' || a.startsWith('--only=')) {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      const names = (v ?? '').split(',').filter(Boolean);
-      const bad = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
-      if (names.length === 0 || bad.length) throw new BenchUsageError(`--only "${v ?? ''}": unknown section ${bad.join(', ') || '(none given)'}`);
-      only = names as SectionName[];
-    } else if (a === '--help' || a === '-h') throw new BenchUsageError('');
-    else throw new BenchUsageError(`unknown argument ${a}`);
+  if (values.only !== undefined) {
+    const names = values.only.split(',').filter(Boolean);
+    const bad = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+    if (names.length === 0 || bad.length) throw new BenchUsageError(`--only "${values.only}": unknown section ${bad.join(', ') || '(none given)'}`);
+    only = names as SectionName[];
   }
   return {
     quick,

@@ -1,5 +1,6 @@
 import { isUntracedRequest, redisStatement } from '../../services/src/telemetry/instrumentations';
-import { defaultServiceName, packageVersion, resolveServiceName, tracesEndpoint } from '../../services/src/telemetry/sdk';
+import { packageVersion } from '../../services/src/lib/package-version';
+import { defaultServiceName, resolveServiceName, tracesEndpoint } from '../../services/src/telemetry/sdk';
 
 describe('isUntracedRequest', () => {
   it.each(['/health', '/ready', '/metrics', '/metrics?x=1', '/health/', '/healthz', '/livez'])('skips %s', (url) => {

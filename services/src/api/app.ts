@@ -22,7 +22,7 @@ import { createMetricsRouter } from './routes/metrics';
 import { createScalingRouter } from './routes/scaling';
 import { PENDING_WORK_PATH } from '../queues/contract';
 import { createTaskRouters } from './routes/task-routers';
-import { packageVersion } from './version';
+import { packageVersion } from '../lib/package-version';
 import type { ApiContext, AppDeps } from './context';
 
 export type { ApiContext, AppDeps };

@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/env';
 
 const USAGE = 'usage: smoke [--api-url <url>] [--timeout <seconds>]  (PCA_API_URL, API_KEYS from the environment)';
@@ -7,22 +8,16 @@ interface SmokeArgs {
   readonly timeoutSeconds: number;
 }
 
-function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): SmokeArgs | string {
-  let apiUrl = env.PCA_API_URL ?? 'http://127.0.0.1:8000';
-  let timeoutSeconds = 120;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = argv[i + 1];
-    if (a === '--api-url' && value) {
-      apiUrl = value;
-      i++;
-    } else if (a === '--timeout' && value && /^\d+$/.test(value) && Number(value) > 0) {
-      timeoutSeconds = Number(value);
-      i++;
-    } else {
-      return `unexpected argument ${JSON.stringify(a)}`;
-    }
+function parseSmokeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): SmokeArgs | string {
+  let values: { 'api-url'?: string; timeout?: string };
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: { 'api-url': { type: 'string' }, timeout: { type: 'string' } } }));
+  } catch (err) {
+    return (err as Error).message;
   }
+  const apiUrl = values['api-url'] ?? env.PCA_API_URL ?? 'http://127.0.0.1:8000';
+  const timeoutSeconds = Number(values.timeout ?? 120);
+  if (!/^\d+$/.test(values.timeout ?? '120') || timeoutSeconds <= 0) return `--timeout needs whole seconds above 0, got ${JSON.stringify(values.timeout)}`;
   try {
     new URL(apiUrl);
   } catch {
@@ -38,7 +33,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * report request and a worker must complete it. Exit 0 when all of that happened, 1 otherwise, 2 on usage.
  */
 export async function runSmoke(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, process.env);
+  const args = parseSmokeArgs(argv, process.env);
   if (typeof args === 'string') {
     process.stderr.write(`smoke: ${args}; ${USAGE}\n`);
     return 2;

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { getBooleanFromEnv, getStringFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -10,6 +8,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Logger } from 'pino';
 import { createLogger } from '../lib/logger';
+import { packageVersion } from '../lib/package-version';
 import { installDiagnostics, reportTelemetryError } from './diagnostics';
 import { ExportFailureReporter } from './export-failure-reporter';
 import { createInstrumentations } from './instrumentations';
@@ -41,23 +40,6 @@ export function defaultServiceName(argv: readonly string[] = process.argv): stri
 /** The name telemetry reports: `OTEL_SERVICE_NAME`, else the role's default. */
 export function resolveServiceName(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): string {
   return env.OTEL_SERVICE_NAME?.trim() || defaultServiceName(argv);
-}
-
-/** `version` of the package this file is built from (walks up to the project's package.json). */
-export function packageVersion(from: string = __dirname): string {
-  let dir = from;
-  for (let i = 0; i < 8; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'pca-agent' && pkg.version) return pkg.version;
-    } catch {
-      // not here; keep walking up
-    }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return '0.0.0-unknown';
 }
 
 /** The traces endpoint the OTLP/HTTP exporter posts to, for log lines. */
