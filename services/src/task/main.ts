@@ -9,6 +9,7 @@ import { closeRedis, createRedis } from '../lib/redis';
 import { isJobName, JOB_NAMES, PAYLOADS, queueOf, TASK_ID_PATTERN, type JobName } from '../queues/contract';
 import { InvalidPayloadError } from '../queues/errors';
 import { closeQueues, createQueues, enqueue, newTaskId } from '../queues/queues';
+import { shutdownTelemetry } from '../telemetry/sdk';
 import { JOB_TIMEOUT_VARIABLES, jobTimeoutSeconds } from '../workers/job-deadline';
 import { createProcessorContext } from '../workers/processor-context';
 import { runJob } from '../workers/processors';
@@ -238,7 +239,9 @@ export async function runTask(argv: readonly string[]): Promise<number> {
   const deadline = new Deadline(args.timeoutSeconds);
   args = { ...args, runId: args.runId ?? cfg.TASK_RUN_ID };
   const code = await (args.inline ? runInline(cfg, args, deadline) : runQueued(cfg, args, deadline));
-  // Whatever still holds the event loop (a hung inline job, a socket) must not outlive the answer.
+  // This run's spans leave first (process.exit skips the preload's beforeExit flush); then whatever still
+  // holds the event loop (a hung inline job, a socket) must not outlive the answer.
+  await shutdownTelemetry(2000);
   setTimeout(() => process.exit(code), 100).unref();
   return code;
 }
