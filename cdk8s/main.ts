@@ -34,6 +34,7 @@ export function synthHelmChart(): Map<string, string> {
     notes: chart.notes,
     scenarios: SCENARIOS,
     extra: {
+      ...chart.files,
       'README.md': [
         `# ${CHART_NAME}`,
         '',

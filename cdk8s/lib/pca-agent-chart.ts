@@ -5,12 +5,14 @@ import { AppConfig } from './app-config';
 import type { AppContext } from './app-container';
 import { CronJobs } from './cron-jobs';
 import { Dashboard } from './dashboard';
+import { GrafanaDashboards } from './grafana-dashboards';
 import { HelmTest } from './helm-test';
 import { HttpRoutes, httpRouteOn } from './http-route';
 import { Jaeger } from './jaeger';
 import { NetworkPolicies } from './network-policies';
 import { notesTxt } from './notes';
 import { OtelCollector } from './otel-collector';
+import { PrometheusRule } from './prometheus-rule';
 import { AppServiceAccount } from './service-account';
 import { Redis } from './redis';
 import { ServiceMonitor } from './service-monitor';
@@ -23,6 +25,8 @@ export class PcaAgentChart extends Chart {
   readonly notes: string;
   /** Named templates that depend on this chart's values, appended to _helpers.tpl. */
   readonly helpers: string;
+  /** Static chart files besides the templates (the Grafana dashboards' JSON). */
+  readonly files: Record<string, string>;
 
   constructor(scope: Construct, id: string) {
     super(scope, id, { disableResourceNameHashes: true });
@@ -39,6 +43,8 @@ export class PcaAgentChart extends Chart {
     new HttpRoutes(this, 'http-routes', { values, api, dashboard, jaeger });
     new NetworkPolicies(this, 'network-policies', { values, redis });
     new ServiceMonitor(this, 'service-monitor', { values });
+    new PrometheusRule(this, 'prometheus-rule', { values });
+    this.files = new GrafanaDashboards(this, 'grafana-dashboards', { values }).files;
     new HelmTest(this, 'helm-test', { ...ctx, apiUrl: `http://${api.serviceName}:${api.servicePort}` });
     this.notes = notesTxt({
       api,

@@ -2,6 +2,7 @@ import { envDefault } from '../../services/src/config/env';
 import { SCHEDULED_JOBS, type ScheduledJobName } from '../../services/src/queues/contract';
 import { fromEnv } from './env-values';
 import { v, valueRefs, type JsonSchema } from './helm/values-definition';
+import { alertsValues, dashboardsValues } from './monitoring/monitoring-values';
 
 const quantity: JsonSchema = { anyOf: [{ type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$' }, { type: 'integer', minimum: 0 }] };
 const resourceList: JsonSchema = {
@@ -379,6 +380,8 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     interval: v.str('30s', 'scrape interval', { pattern: '^[0-9]+(ms|s|m)$' }),
     labels: v.block({}, 'extra labels the Prometheus selector needs', stringMap),
   }),
+  alerts: alertsValues,
+  dashboards: dashboardsValues,
 });
 
 export type PcaValues = typeof valuesDefinition;

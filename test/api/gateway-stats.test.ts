@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { GatewayStats, LATENCY_BUCKETS_MS, quantile } from '../../services/src/api/gateway-stats';
+import { GatewayStats, histogramQuantile, LATENCY_BUCKETS_MS } from '../../services/src/api/gateway-stats/gateway-stats';
 import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
 
 const redis = new Redis(REDIS_URL);
@@ -69,11 +69,11 @@ test('an empty window reports null latency, not zero', async () => {
   expect(snap.requests.total).toBe(0);
 });
 
-test('quantile interpolates inside the bucket and reports the open bucket by its lower bound', () => {
+test('histogramQuantile interpolates inside the bucket and reports the open bucket by its lower bound', () => {
   const buckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
   buckets[0] = 100; // all within (0, 1] ms
-  expect(quantile(buckets, 0.5)).toBe(0.5);
+  expect(histogramQuantile(buckets, 0.5)).toBe(0.5);
   buckets[0] = 0;
   buckets[LATENCY_BUCKETS_MS.length] = 4; // all slower than the last bound
-  expect(quantile(buckets, 0.95)).toBe(LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1]);
+  expect(histogramQuantile(buckets, 0.95)).toBe(LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1]);
 });

@@ -80,7 +80,7 @@ export function scenarios(): { name: string; args: string[] }[] {
 }
 
 /** The optional APIs the chart checks for with .Capabilities (KEDA, Prometheus Operator, Gateway API). */
-export const OPTIONAL_APIS = ['keda.sh/v1alpha1/ScaledObject', 'monitoring.coreos.com/v1/ServiceMonitor', 'gateway.networking.k8s.io/v1/HTTPRoute'] as const;
+export const OPTIONAL_APIS = ['keda.sh/v1alpha1/ScaledObject', 'monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule', 'gateway.networking.k8s.io/v1/HTTPRoute'] as const;
 export const WITH_OPTIONAL_APIS = OPTIONAL_APIS.flatMap((a) => ['--api-versions', a]);
 
 /** Each scenario rendered on a bare cluster and on one that serves every optional API. */

@@ -13,7 +13,8 @@ const SERVED_1_27_TO_1_35 = new Set([
   'networking.k8s.io/v1/NetworkPolicy', 'networking.k8s.io/v1/Ingress',
 ]);
 const GATED_CRDS = new Set([
-  'keda.sh/v1alpha1/ScaledObject', 'keda.sh/v1alpha1/TriggerAuthentication', 'monitoring.coreos.com/v1/ServiceMonitor', 'gateway.networking.k8s.io/v1/HTTPRoute',
+  'keda.sh/v1alpha1/ScaledObject', 'keda.sh/v1alpha1/TriggerAuthentication', 'monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule',
+  'gateway.networking.k8s.io/v1/HTTPRoute',
 ]);
 
 describe('every rendered object validated offline', () => {

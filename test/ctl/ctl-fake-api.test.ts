@@ -229,6 +229,45 @@ describe(`ctl against a fake Kubernetes API server (not a cluster), objects from
       }
     });
 
+    it("forwards kube-prometheus-stack's Grafana from its own namespace when the cluster runs one", async () => {
+      const labels = { 'app.kubernetes.io/name': 'grafana', 'app.kubernetes.io/instance': 'kube-prometheus-stack' };
+      api.add({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'kube-prometheus-stack-grafana', namespace: 'monitoring', labels }, spec: { selector: labels, ports: [{ name: 'http-web', port: 80, targetPort: 3000 }] } });
+      api.add({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'kube-prometheus-stack-grafana-abc12', namespace: 'monitoring', labels },
+        spec: { containers: [{ name: 'grafana', image: 'grafana/grafana', ports: [{ name: 'grafana', containerPort: 3000 }] }] },
+        status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+      });
+      const grafanaPort = await freePort();
+      const c = capture();
+      const stop = new AbortController();
+      const running = runCtl(
+        ['dashboards', '--kubeconfig', kubeconfig, '--api-port', String(await freePort()), '--jaeger-port', String(await freePort()), '--dashboard-port', String(await freePort()), '--grafana-port', String(grafanaPort)],
+        { ...c.io, signal: stop.signal },
+      );
+      for (let i = 0; i < 200 && !c.out.includes('Ctrl-C') && !c.err; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(c.err).toBe('');
+      expect(c.out).toMatch(new RegExp(`Grafana\\s+http://127\\.0\\.0\\.1:${grafanaPort}/dashboards\\?tag=pca-agent  \\(service kube-prometheus-stack-grafana:80\\)`));
+      const page = await fetch(`http://127.0.0.1:${grafanaPort}/`);
+      expect(await page.text()).toBe('pod=kube-prometheus-stack-grafana-abc12 port=3000');
+      expect(api.requests.some((r) => r.method === 'WS' && r.path === '/api/v1/namespaces/monitoring/pods/kube-prometheus-stack-grafana-abc12/portforward')).toBe(true);
+      stop.abort();
+      expect(await running).toBe(0);
+    });
+
+    it('says Grafana is not forwarded when the cluster has none', async () => {
+      const c = capture();
+      const stop = new AbortController();
+      stop.abort();
+      const code = await runCtl(['dashboards', '--kubeconfig', kubeconfig, '--api-port', String(await freePort()), '--dashboard-port', String(await freePort()), '--jaeger-port', String(await freePort())], {
+        ...c.io,
+        signal: stop.signal,
+      });
+      expect(code).toBe(0);
+      expect(c.out).toContain("Grafana: not forwarded, no Service labelled app.kubernetes.io/name=grafana (kube-prometheus-stack's Grafana) that this context can list");
+    });
+
     it('says which dashboard is disabled and forwards the others', async () => {
       const jaegerSvc = api.list('Service').find((s) => s.metadata?.labels?.['app.kubernetes.io/component'] === 'jaeger')!;
       jaegerSvc.metadata!.labels!['app.kubernetes.io/instance'] = 'elsewhere';

@@ -25,6 +25,8 @@ const ROUTES: Array<{ re: RegExp; kind: string; list: string }> = [
   { re: /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs(?:\/([^/]+))?$/, kind: 'Job', list: 'JobList' },
   { re: /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?$/, kind: 'Pod', list: 'PodList' },
   { re: /^\/api\/v1\/namespaces\/([^/]+)\/services(?:\/([^/]+))?$/, kind: 'Service', list: 'ServiceList' },
+  // Services of every namespace (no namespace group: the filter below takes all).
+  { re: /^\/api\/v1\/services$/, kind: 'Service', list: 'ServiceList' },
   { re: /^\/apis\/keda\.sh\/v1alpha1\/namespaces\/([^/]+)\/scaledobjects(?:\/([^/]+))?$/, kind: 'ScaledObject', list: 'ScaledObjectList' },
   { re: /^\/apis\/autoscaling\/v2\/namespaces\/([^/]+)\/horizontalpodautoscalers(?:\/([^/]+))?$/, kind: 'HorizontalPodAutoscaler', list: 'HorizontalPodAutoscalerList' },
 ];
@@ -155,7 +157,7 @@ export class FakeKubeApi {
       if (!m) continue;
       if (route.kind === 'ScaledObject' && !this.kedaInstalled) break;
       const [, namespace, name] = m;
-      const inNs = this.objects.filter((o) => o.kind === route.kind && o.metadata?.namespace === namespace);
+      const inNs = this.objects.filter((o) => o.kind === route.kind && (namespace === undefined || o.metadata?.namespace === namespace));
       if (req.method === 'POST' && !name && body) {
         if (inNs.some((o) => o.metadata?.name === body.metadata?.name)) {
           return this.send(res, 409, { kind: 'Status', status: 'Failure', reason: 'AlreadyExists', code: 409, message: `${route.kind} "${body.metadata?.name}" already exists` });

@@ -1,5 +1,6 @@
 import { UsageError } from '../../services/src/ctl/errors';
-import { DEFAULT_LOCAL_PORTS, pickPodPort, planPortForwards } from '../../services/src/ctl/port-plan';
+import { DEFAULT_LOCAL_PORTS, pickPodPort, planGrafanaForward, planPortForwards } from '../../services/src/ctl/port-plan';
+import type { V1Service } from '../../services/src/ctl/kube';
 import { pod, service } from './objects';
 
 const services = [
@@ -25,7 +26,7 @@ describe('planPortForwards', () => {
   });
 
   it('uses the local ports asked for', () => {
-    const plan = planPortForwards(services, { api: 18000, jaeger: 26686, dashboard: 15555 });
+    const plan = planPortForwards(services, { api: 18000, jaeger: 26686, dashboard: 15555, grafana: 13000 });
     expect(plan.forwards.map((f) => f.url)).toEqual(['http://127.0.0.1:18000/api/docs', 'http://127.0.0.1:26686/', 'http://127.0.0.1:15555/']);
   });
 
@@ -62,5 +63,34 @@ describe('pickPodPort', () => {
   it('explains when no pod is ready or the port name is unknown', () => {
     expect(() => pickPodPort([pod('a', 'api', { ready: false })], 'http', 'pca-agent-api')).toThrow('No ready pod behind Service pca-agent-api');
     expect(() => pickPodPort([pod('a', 'api')], 'metrics', 'pca-agent-api')).toThrow('Pod a has no container port named "metrics"');
+  });
+});
+
+describe('planGrafanaForward', () => {
+  const grafana = (namespace: string, name: string): V1Service => ({
+    metadata: { name, namespace, labels: { 'app.kubernetes.io/name': 'grafana', 'app.kubernetes.io/instance': 'kube-prometheus-stack' } },
+    spec: { selector: { 'app.kubernetes.io/name': 'grafana', 'app.kubernetes.io/instance': 'kube-prometheus-stack' }, ports: [{ name: 'http-web', port: 80, targetPort: 3000 }] },
+  });
+
+  it("forwards kube-prometheus-stack's Grafana (service port 80, http-web) to its pods' port, in the Service's namespace", () => {
+    const f = planGrafanaForward([grafana('monitoring', 'kube-prometheus-stack-grafana')], 'pca', 3000);
+    expect(f).toMatchObject({ component: 'grafana', service: 'kube-prometheus-stack-grafana', namespace: 'monitoring', servicePort: 80, targetPort: 3000, url: 'http://127.0.0.1:3000/dashboards?tag=pca-agent' });
+  });
+
+  it("prefers a Grafana in the release's namespace, then the first by namespace", () => {
+    expect(planGrafanaForward([grafana('zeta', 'g'), grafana('pca', 'mine'), grafana('alpha', 'a')], 'pca', 3000)).toMatchObject({ service: 'mine', namespace: 'pca' });
+    expect(planGrafanaForward([grafana('zeta', 'g'), grafana('alpha', 'a')], 'pca', 3000)).toMatchObject({ service: 'a', namespace: 'alpha' });
+  });
+
+  it('says how it looked when there is none', () => {
+    expect(planGrafanaForward([], 'pca', 3000)).toEqual({
+      component: 'grafana',
+      title: 'Grafana',
+      reason: "no Service labelled app.kubernetes.io/name=grafana (kube-prometheus-stack's Grafana) that this context can list",
+    });
+  });
+
+  it('checks --grafana-port with the others', () => {
+    expect(() => planPortForwards(services, { ...DEFAULT_LOCAL_PORTS, grafana: 8000 })).toThrow(/both want local port 8000.*--grafana-port/);
   });
 });

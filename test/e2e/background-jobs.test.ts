@@ -147,6 +147,6 @@ test('health_check through `task` (queued, waits for the worker), then GET /api/
   expect(health.queues.reports.workers).toBeGreaterThanOrEqual(1);
 
   const metrics = await (await fetch(`${worker.url}/metrics`)).text();
-  expect(metrics).toContain('pca_jobs_completed_total{queue="maintenance",job="health_check"} 1');
-  expect(metrics).toMatch(/pca_jobs_completed_total\{queue="uploads",job="process_bulk_upload"\} 1/);
+  expect(metrics).toContain('pca_jobs_completed_total{queue="maintenance",job_name="health_check"} 1');
+  expect(metrics).toMatch(/pca_jobs_completed_total\{queue="uploads",job_name="process_bulk_upload"\} 1/);
 });

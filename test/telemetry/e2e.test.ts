@@ -309,11 +309,11 @@ describe('API and worker with the telemetry preload', () => {
       fams = await scrape(worker.base);
     }
     expect(conventionProblems(fams)).toEqual([]);
-    expect(sum(fams.get('pca_jobs_completed_total'), { queue: 'reports', job: 'generate_campaign_report' })).toBeGreaterThanOrEqual(1);
-    expect(sum(fams.get('pca_jobs_failed_total'), { queue: 'reports', job: 'generate_campaign_report' })).toBeGreaterThanOrEqual(1);
+    expect(sum(fams.get('pca_jobs_completed_total'), { queue: 'reports', job_name: 'generate_campaign_report' })).toBeGreaterThanOrEqual(1);
+    expect(sum(fams.get('pca_jobs_failed_total'), { queue: 'reports', job_name: 'generate_campaign_report' })).toBeGreaterThanOrEqual(1);
     const duration = fams.get('pca_job_duration_seconds');
     expect(duration?.type).toBe('histogram');
-    expect(sum(duration, { queue: 'reports', job: 'generate_campaign_report' }, 'pca_job_duration_seconds_count')).toBeGreaterThanOrEqual(2);
+    expect(sum(duration, { queue: 'reports', job_name: 'generate_campaign_report' }, 'pca_job_duration_seconds_count')).toBeGreaterThanOrEqual(2);
     const depth = fams.get('pca_queue_jobs')!;
     expect(depth.type).toBe('gauge');
     for (const q of QUEUE_NAMES) for (const st of QUEUE_STATES) expect(depth.samples.some((s) => s.labels.queue === q && s.labels.state === st)).toBe(true);

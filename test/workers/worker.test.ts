@@ -44,9 +44,9 @@ test('consumes jobs, counts them in /metrics, answers /health and /ready, closes
   expect(failed!.failedReason).toMatch(/invalid payload for generate_campaign_report: channel/);
 
   const metrics = await (await fetch(`${base}/metrics`)).text();
-  expect(metrics).toContain('pca_jobs_completed_total{queue="maintenance",job="refresh_benchmarks"} 1');
-  expect(metrics).toContain('pca_jobs_failed_total{queue="reports",job="generate_campaign_report"} 1');
-  expect(metrics).toMatch(/pca_job_duration_seconds_count\{queue="maintenance",job="refresh_benchmarks"\} 1/);
+  expect(metrics).toContain('pca_jobs_completed_total{queue="maintenance",job_name="refresh_benchmarks"} 1');
+  expect(metrics).toContain('pca_jobs_failed_total{queue="reports",job_name="generate_campaign_report"} 1');
+  expect(metrics).toMatch(/pca_job_duration_seconds_count\{queue="maintenance",job_name="refresh_benchmarks"\} 1/);
   expect(metrics).toContain('pca_queue_jobs{queue="reports",state="failed"} 1');
 
   const first = worker.close();

@@ -24,6 +24,7 @@ export const API_VERSIONS = {
   TriggerAuthentication: 'keda.sh/v1alpha1',
   ServiceMonitor: 'monitoring.coreos.com/v1',
   HTTPRoute: 'gateway.networking.k8s.io/v1',
+  PrometheusRule: 'monitoring.coreos.com/v1',
 } as const satisfies Record<keyof KindSpecs, string>;
 
 export type HelmKind = keyof KindSpecs;

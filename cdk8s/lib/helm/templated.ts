@@ -60,6 +60,7 @@ export interface KindSpecs {
   TriggerAuthentication: { spec: TriggerAuthenticationSpec };
   ServiceMonitor: { spec: ServiceMonitorSpec };
   HTTPRoute: { spec: HTTPRouteSpec };
+  PrometheusRule: { spec: PrometheusRuleSpec };
 }
 
 /** The parts of KEDA's ScaledObject the chart uses (keda.sh/v1alpha1; @kubernetes-models/keda validates the rest). */
@@ -96,4 +97,20 @@ export interface HTTPRouteSpec {
 export interface ServiceMonitorSpec {
   readonly selector: k8s.LabelSelector;
   readonly endpoints: readonly { readonly port: string; readonly path?: string; readonly interval?: string }[];
+}
+
+/** monitoring.coreos.com/v1 PrometheusRule: Prometheus rule groups, as in a rule file. */
+export interface PrometheusRuleSpec {
+  readonly groups: readonly {
+    readonly name: string;
+    readonly interval?: string;
+    readonly rules: readonly {
+      readonly alert?: string;
+      readonly record?: string;
+      readonly expr: string;
+      readonly for?: string;
+      readonly labels?: { readonly [key: string]: string };
+      readonly annotations?: { readonly [key: string]: string };
+    }[];
+  }[];
 }

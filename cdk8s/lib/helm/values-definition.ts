@@ -14,7 +14,7 @@ interface NodeBase {
 }
 
 /** `auto-integer`: the string "auto" (the chart works the number out) or an integer. */
-export type LeafType = 'string' | 'integer' | 'boolean' | 'auto-integer';
+export type LeafType = 'string' | 'integer' | 'number' | 'boolean' | 'auto-integer';
 
 export interface LeafNode<T extends string | number | boolean> extends NodeBase {
   readonly kind: 'leaf';
@@ -68,6 +68,9 @@ export const v = {
   },
   int(def: number, description: string, opts: LeafOptions = {}): LeafNode<number> {
     return { kind: 'leaf', type: 'integer', default: def, description, schema: leafSchema('integer', opts) };
+  },
+  num(def: number, description: string, opts: LeafOptions = {}): LeafNode<number> {
+    return { kind: 'leaf', type: 'number', default: def, description, schema: leafSchema('number', opts) };
   },
   bool(def: boolean, description: string): LeafNode<boolean> {
     return { kind: 'leaf', type: 'boolean', default: def, description, schema: { type: 'boolean' } };

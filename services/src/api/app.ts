@@ -10,13 +10,13 @@ import { recordMetrics } from './gateway/metrics';
 import { rateLimitGateway } from './gateway/rate-limit';
 import { requestContext, routeLabeler } from './gateway/request-context';
 import { securityHeaders } from './gateway/security';
-import { recordStats } from './gateway/stats';
-import { GatewayStats } from './gateway-stats';
+import { recordStats } from './gateway-stats/record-stats';
+import { GatewayStats } from './gateway-stats/gateway-stats';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 import { OpenApiRegistry } from './openapi';
 import { createCampaignsRouter } from './routes/campaigns';
 import { createDocsRouter, DOCS_CSP, DOCS_PATH } from './routes/docs';
-import { createGatewayStatsRouter } from './routes/gateway-stats';
+import { createGatewayStatsRouter } from './gateway-stats/router';
 import { createHealthRouter } from './routes/health';
 import { createMetricsRouter } from './routes/metrics';
 import { createScalingRouter } from './routes/scaling';
@@ -60,7 +60,7 @@ export function createApp(deps: AppDeps): ApiApp {
     registry: new OpenApiRegistry(),
     queues: deps.queues ?? createQueues(config, redis),
   };
-  const metrics = createApiMetrics();
+  const metrics = createApiMetrics({ redis, prefix: config.REDIS_KEY_PREFIX, queues: context.queues });
   const stats = new GatewayStats({
     redis,
     prefix: config.REDIS_KEY_PREFIX,

@@ -1,4 +1,9 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { Redis } from 'ioredis';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerRedisGauges } from '../lib/redis-metrics';
+import { registerQueueGauges } from '../queues/queue-gauges';
+import type { Queues } from '../queues/queues';
+import { registerScheduledTaskGauge } from '../queues/scheduled-runs';
 
 export type AuthFailureReason = 'missing' | 'invalid_key' | 'invalid_token' | 'expired' | 'insufficient_scope';
 
@@ -7,15 +12,28 @@ export interface ApiMetrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   readonly rateLimited: Counter;
   readonly authFailures: Counter<'reason'>;
+  readonly inFlight: Gauge;
+}
+
+/** What the API's queue and Redis gauges read (the API always runs, so they stay visible at zero workers). */
+export interface ApiMetricsSources {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly queues: Queues;
 }
 
 /**
  * A registry per app (never prom-client's global one), so two apps in one process, as in the tests,
  * keep separate counts.
  */
-export function createApiMetrics(): ApiMetrics {
+export function createApiMetrics(sources?: ApiMetricsSources): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (sources) {
+    registerQueueGauges(registry, sources.queues, sources.redis);
+    registerRedisGauges(registry, sources.redis);
+    registerScheduledTaskGauge(registry, sources.redis, sources.prefix);
+  }
   return {
     registry,
     httpDuration: new Histogram({
@@ -34,6 +52,11 @@ export function createApiMetrics(): ApiMetrics {
       name: 'http_auth_failures_total',
       help: 'Requests refused by authentication (401) or authorization (403), by reason',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'Requests this process has received and not yet answered',
       registers: [registry],
     }),
   };

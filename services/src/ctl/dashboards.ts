@@ -2,11 +2,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { CommandContext } from './command-context';
 import { CtlError, describeError } from './errors';
 import { k8s } from './kube';
-import { DEFAULT_LOCAL_PORTS, pickPodPort, planPortForwards, type LocalPorts, type PlannedForward, type SkippedForward } from './port-plan';
+import { DEFAULT_LOCAL_PORTS, GRAFANA_SELECTOR, pickPodPort, planGrafanaForward, planPortForwards, type LocalPorts, type PlannedForward, type SkippedForward } from './port-plan';
+import type { V1Service } from './kube';
 import { releaseSelector } from './release';
 
 export interface DashboardsOptions {
-  /** Local port of each dashboard. @default api 8000, jaeger 16686, dashboard 5555 */
+  /** Local port of each dashboard. @default api 8000, jaeger 16686, dashboard 5555, grafana 3000 */
   readonly ports?: Partial<LocalPorts>;
   /** Address the local ports listen on. @default 127.0.0.1 */
   readonly host?: string;
@@ -35,6 +36,19 @@ function listen(server: Server, port: number, host: string, flag: string): Promi
   });
 }
 
+/**
+ * Grafana's Services (kube-prometheus-stack labels them `app.kubernetes.io/name=grafana`) across the
+ * cluster; with no right to list Services cluster-wide, those of the release's namespace.
+ */
+async function grafanaServices(ctx: CommandContext): Promise<V1Service[]> {
+  const { core, namespace } = ctx.client;
+  try {
+    return (await core.listServiceForAllNamespaces({ labelSelector: GRAFANA_SELECTOR })).items;
+  } catch {
+    return (await core.listNamespacedService({ namespace, labelSelector: GRAFANA_SELECTOR })).items;
+  }
+}
+
 /** Opens a local port per dashboard that tunnels, per connection, to a ready pod behind its Service. */
 export async function openDashboards(ctx: CommandContext, opts: DashboardsOptions = {}): Promise<OpenDashboards> {
   const { client } = ctx;
@@ -44,8 +58,11 @@ export async function openDashboards(ctx: CommandContext, opts: DashboardsOption
   if (services.length === 0) {
     throw new CtlError(`Release "${ctx.release}" has no Services in namespace "${namespace}"; check --namespace and --release.`);
   }
-  const plan = planPortForwards(services, { ...DEFAULT_LOCAL_PORTS, ...opts.ports }, host);
-  const skipped = [...plan.skipped];
+  const localPorts = { ...DEFAULT_LOCAL_PORTS, ...opts.ports };
+  const plan = planPortForwards(services, localPorts, host);
+  const grafana = planGrafanaForward(await grafanaServices(ctx), namespace, localPorts.grafana, host);
+  const planned = 'reason' in grafana ? plan.forwards : [...plan.forwards, grafana];
+  const skipped = 'reason' in grafana ? [...plan.skipped, grafana] : [...plan.skipped];
   const forwards: PlannedForward[] = [];
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
@@ -58,12 +75,13 @@ export async function openDashboards(ctx: CommandContext, opts: DashboardsOption
   };
 
   try {
-    for (const f of plan.forwards) {
+    for (const f of planned) {
+      const ns = f.namespace ?? namespace;
       const selector = Object.entries(f.selector).map(([k, v]) => `${k}=${v}`).join(',');
       let cached: { pod: string; port: number; at: number } | undefined;
       const resolvePod = async (): Promise<{ pod: string; port: number }> => {
         if (cached && Date.now() - cached.at < POD_CACHE_MS) return cached;
-        const pods = (await client.core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+        const pods = (await client.core.listNamespacedPod({ namespace: ns, labelSelector: selector })).items;
         cached = { ...pickPodPort(pods, f.targetPort, f.service), at: Date.now() };
         return cached;
       };
@@ -79,7 +97,7 @@ export async function openDashboards(ctx: CommandContext, opts: DashboardsOption
         socket.on('close', () => sockets.delete(socket));
         socket.on('error', () => socket.destroy());
         resolvePod()
-          .then(({ pod, port }) => portForward.portForward(namespace, pod, [port], socket, null, socket))
+          .then(({ pod, port }) => portForward.portForward(ns, pod, [port], socket, null, socket))
           .then((ws) => {
             if (typeof ws === 'function') return;
             ws.on('close', () => socket.destroy());
@@ -87,7 +105,7 @@ export async function openDashboards(ctx: CommandContext, opts: DashboardsOption
           })
           .catch((err: unknown) => {
             cached = undefined;
-            ctx.out.write(`${f.title}: ${describeError(err, { context: client.context, server: client.server, namespace })}\n`);
+            ctx.out.write(`${f.title}: ${describeError(err, { context: client.context, server: client.server, namespace: ns })}\n`);
             socket.destroy();
           });
       });

@@ -14,8 +14,9 @@ export const USAGE = `usage: pca-agent-ctl <command> [options]   (npm run ctl --
 
 commands:
   status [--json]                      Deployments, autoscaling, CronJobs and problem pods of the release; exit 1 when unhealthy
-  dashboards [--api-port 8000] [--jaeger-port 16686] [--dashboard-port 5555]
-                                       port-forward the API docs, Jaeger UI and queue dashboard until Ctrl-C
+  dashboards [--api-port 8000] [--jaeger-port 16686] [--dashboard-port 5555] [--grafana-port 3000]
+                                       port-forward the API docs, Jaeger UI, queue dashboard and, when the
+                                       cluster runs one (app.kubernetes.io/name=grafana), Grafana until Ctrl-C
   run <task> [--wait] [--timeout 600]  start a Job from the task's CronJob now (e.g. run cleanup_old_reports --wait)
   wait [--timeout 300]                 wait until every Deployment of the release is rolled out and ready
 
@@ -37,13 +38,14 @@ const OPTIONS = {
   'api-port': { type: 'string' },
   'jaeger-port': { type: 'string' },
   'dashboard-port': { type: 'string' },
+  'grafana-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const GLOBAL = ['namespace', 'release', 'context', 'kubeconfig', 'help'];
 const PER_COMMAND: Record<string, string[]> = {
   status: ['json'],
-  dashboards: ['api-port', 'jaeger-port', 'dashboard-port'],
+  dashboards: ['api-port', 'jaeger-port', 'dashboard-port', 'grafana-port'],
   run: ['wait', 'timeout'],
   wait: ['timeout'],
 };
@@ -105,7 +107,7 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
     if (command === 'run' && rest.length === 0) throw new UsageError('run needs a task name, e.g. run cleanup_old_reports');
     const timeoutSeconds = positiveNumber('timeout', values.timeout);
     const ports: Partial<LocalPorts> = {};
-    for (const component of ['api', 'jaeger', 'dashboard'] as const) {
+    for (const component of ['api', 'jaeger', 'dashboard', 'grafana'] as const) {
       const value = values[`${component}-port`];
       if (value !== undefined) ports[component] = portNumber(`${component}-port`, value);
     }

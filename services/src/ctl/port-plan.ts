@@ -2,18 +2,34 @@ import { CtlError, UsageError } from './errors';
 import { COMPONENT_LABEL } from './release';
 import type { V1Pod, V1Service } from './kube';
 
-export type DashboardComponent = 'api' | 'jaeger' | 'dashboard';
+export type DashboardComponent = 'api' | 'jaeger' | 'dashboard' | 'grafana';
 
 /** What `dashboards` opens: the service port of each component and the page worth opening. */
-export const DASHBOARDS: ReadonlyArray<{ component: DashboardComponent; title: string; port: number; path: string; portNames: string[] }> = [
+interface DashboardTarget {
+  readonly component: DashboardComponent;
+  readonly title: string;
+  readonly port: number;
+  readonly path: string;
+  readonly portNames: string[];
+}
+
+export const DASHBOARDS: ReadonlyArray<DashboardTarget> = [
   { component: 'api', title: 'API docs', port: 8000, path: '/api/docs', portNames: ['http', 'api'] },
   { component: 'jaeger', title: 'Jaeger UI', port: 16686, path: '/', portNames: ['ui', 'http-ui', 'query', 'http-query'] },
   { component: 'dashboard', title: 'Queue dashboard', port: 5555, path: '/', portNames: ['http', 'dashboard'] },
 ];
 
+/**
+ * Grafana is not the release's: kube-prometheus-stack installs it, labelled by its Grafana subchart
+ * `app.kubernetes.io/name=grafana`, usually in another namespace (service port 80, named `http-web`).
+ * The page opened lists the dashboards the chart ships (tag `pca-agent`).
+ */
+export const GRAFANA: DashboardTarget = { component: 'grafana', title: 'Grafana', port: 80, path: '/dashboards?tag=pca-agent', portNames: ['http-web', 'service', 'http'] };
+export const GRAFANA_SELECTOR = 'app.kubernetes.io/name=grafana';
+
 export type LocalPorts = Record<DashboardComponent, number>;
 
-export const DEFAULT_LOCAL_PORTS: LocalPorts = { api: 8000, jaeger: 16686, dashboard: 5555 };
+export const DEFAULT_LOCAL_PORTS: LocalPorts = { api: 8000, jaeger: 16686, dashboard: 5555, grafana: 3000 };
 
 export interface PlannedForward {
   readonly component: DashboardComponent;
@@ -25,6 +41,8 @@ export interface PlannedForward {
   readonly selector: Record<string, string>;
   readonly localPort: number;
   readonly url: string;
+  /** Namespace of the Service and its pods. @default the release's */
+  readonly namespace?: string;
 }
 
 export interface SkippedForward {
@@ -44,14 +62,14 @@ export interface PortPlan {
  * on one local port, or a port out of range, is a usage error.
  */
 export function planPortForwards(services: V1Service[], localPorts: LocalPorts = DEFAULT_LOCAL_PORTS, host = '127.0.0.1'): PortPlan {
-  for (const { component } of DASHBOARDS) {
+  for (const { component } of [...DASHBOARDS, GRAFANA]) {
     const p = localPorts[component];
     if (!Number.isInteger(p) || p < 1 || p > 65535) {
       throw new UsageError(`--${component}-port must be a port number between 1 and 65535, got ${String(p)}`);
     }
   }
   const seen = new Map<number, DashboardComponent>();
-  for (const { component } of DASHBOARDS) {
+  for (const { component } of [...DASHBOARDS, GRAFANA]) {
     const other = seen.get(localPorts[component]);
     if (other) {
       throw new UsageError(`${other} and ${component} both want local port ${localPorts[component]}; give one of them another port (--${component}-port)`);
@@ -67,26 +85,47 @@ export function planPortForwards(services: V1Service[], localPorts: LocalPorts =
       skipped.push({ component: d.component, title: d.title, reason: `no Service with ${COMPONENT_LABEL}=${d.component} in the release (disabled in the values?)` });
       continue;
     }
-    const ports = service.spec?.ports ?? [];
-    const port = ports.find((p) => p.port === d.port) ?? ports.find((p) => p.name && d.portNames.includes(p.name)) ?? ports[0];
-    const selector = service.spec?.selector ?? {};
-    if (!port || Object.keys(selector).length === 0) {
-      skipped.push({ component: d.component, title: d.title, reason: `Service ${service.metadata?.name} has no ${port ? 'selector' : 'ports'}` });
-      continue;
-    }
-    const localPort = localPorts[d.component];
-    forwards.push({
-      component: d.component,
-      title: d.title,
-      service: service.metadata?.name ?? '?',
-      servicePort: port.port,
-      targetPort: port.targetPort ?? port.port,
-      selector,
-      localPort,
-      url: `http://${host}:${localPort}${d.path}`,
-    });
+    const planned = planOne(d, service, localPorts[d.component], host);
+    if ('reason' in planned) skipped.push(planned);
+    else forwards.push(planned);
   }
   return { forwards, skipped };
+}
+
+function planOne(d: DashboardTarget, service: V1Service, localPort: number, host: string): PlannedForward | SkippedForward {
+  const ports = service.spec?.ports ?? [];
+  const port = ports.find((p) => p.port === d.port) ?? ports.find((p) => p.name && d.portNames.includes(p.name)) ?? ports[0];
+  const selector = service.spec?.selector ?? {};
+  if (!port || Object.keys(selector).length === 0) {
+    return { component: d.component, title: d.title, reason: `Service ${service.metadata?.name} has no ${port ? 'selector' : 'ports'}` };
+  }
+  return {
+    component: d.component,
+    title: d.title,
+    service: service.metadata?.name ?? '?',
+    servicePort: port.port,
+    targetPort: port.targetPort ?? port.port,
+    selector,
+    localPort,
+    url: `http://${host}:${localPort}${d.path}`,
+    ...(service.metadata?.namespace ? { namespace: service.metadata.namespace } : {}),
+  };
+}
+
+/**
+ * The Grafana forward, from the Services labelled `app.kubernetes.io/name=grafana` that the ctl can see:
+ * one in the release's namespace first, else the first by namespace and name.
+ */
+export function planGrafanaForward(services: V1Service[], releaseNamespace: string, localPort: number, host = '127.0.0.1'): PlannedForward | SkippedForward {
+  const sorted = [...services].sort((a, b) => {
+    const key = (s: V1Service) => `${s.metadata?.namespace === releaseNamespace ? 0 : 1}/${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`;
+    return key(a).localeCompare(key(b));
+  });
+  const service = sorted[0];
+  if (!service) {
+    return { component: 'grafana', title: GRAFANA.title, reason: `no Service labelled ${GRAFANA_SELECTOR} (kube-prometheus-stack's Grafana) that this context can list` };
+  }
+  return planOne(GRAFANA, service, localPort, host);
 }
 
 export const isPodReady = (pod: V1Pod): boolean =>

@@ -20,6 +20,7 @@ export function appKeys(prefix: string) {
     artifactMeta: (id: string) => `${prefix}:artifact-meta:${id}`,
     artifactIndex: `${prefix}:artifacts:by-created`,
     uploadRows: (jobId: string) => `${prefix}:upload-rows:${jobId}`,
+    scheduledLastSuccess: `${prefix}:scheduled:last-success`,
   };
 }
 

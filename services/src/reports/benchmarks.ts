@@ -5,7 +5,7 @@ import { BENCHMARK_METRICS, type BenchmarkMetric, type BenchmarkSet, type Channe
 const DAY_MS = 86_400_000;
 
 /** Linear-interpolated quantile of sorted values (the "type 7" definition spreadsheets use). */
-export function quantile(sorted: readonly number[], q: number): number {
+export function sampleQuantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) throw new RangeError('quantile of an empty list');
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
@@ -16,7 +16,7 @@ export function quantile(sorted: readonly number[], q: number): number {
 export function distribution(values: number[]): Distribution | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
-  return { p25: quantile(sorted, 0.25), median: quantile(sorted, 0.5), p75: quantile(sorted, 0.75), n: sorted.length };
+  return { p25: sampleQuantile(sorted, 0.25), median: sampleQuantile(sorted, 0.5), p75: sampleQuantile(sorted, 0.75), n: sorted.length };
 }
 
 /**

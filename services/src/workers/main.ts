@@ -14,7 +14,7 @@ import { createProcessorContext } from './processor-context';
 import { runJob } from './processors';
 import { syncSchedulers } from './scheduler';
 import { createWorkerMetrics } from './worker-metrics';
-import { consumedQueues, workerOptions } from './worker-options';
+import { concurrencyFor, consumedQueues, workerOptions } from './worker-options';
 
 export interface WorkerProcess {
   readonly workers: readonly Worker[];
@@ -31,7 +31,11 @@ export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerPr
   const redis: Redis = createRedis(cfg, 'worker', 'pca-agent-worker:data');
   const queues = createQueues(cfg, bullConnection);
   const ctx = createProcessorContext(cfg, redis, queues, logger);
-  const metrics = createWorkerMetrics(queues);
+  const metrics = createWorkerMetrics(queues, {
+    redis,
+    prefix: cfg.REDIS_KEY_PREFIX,
+    concurrency: Object.fromEntries(names.map((q) => [q, concurrencyFor(cfg, q)])),
+  });
   let closing: Promise<{ timedOut: boolean }> | undefined;
 
   const workers = names.map((queue) => {

@@ -1,7 +1,8 @@
 import { UnrecoverableError } from 'bullmq';
 import type { z } from 'zod';
 import { isPermanent } from '../lib/errors';
-import { PAYLOADS, RESULTS, SCHEDULED_JOBS, type JobName, type ResultOf } from '../queues/contract';
+import { PAYLOADS, RESULTS, type JobName, type ResultOf } from '../queues/contract';
+import { isScheduledTask, recordScheduledSuccess } from '../queues/scheduled-runs';
 import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
 import { cleanupOldReports } from './cleanup-old-reports';
 import { generateCampaignReport } from './generate-campaign-report';
@@ -51,9 +52,12 @@ export async function runJob(job: JobLike, ctx: ProcessorContext): Promise<Resul
     }
     return checkResult(name, result);
   };
-  // Scheduled tasks get a span of their own, so a CronJob's run reads the same in Jaeger queued or --inline.
-  if (name in SCHEDULED_JOBS) return withSpan(DOMAIN_SPANS.task(name), { 'pca.task.name': name }, run);
-  return run();
+  if (!isScheduledTask(name)) return run();
+  // Scheduled tasks get a span of their own, so a CronJob's run reads the same in Jaeger queued or --inline,
+  // and their last success is kept in Redis for pca_scheduled_task_last_success_timestamp_seconds.
+  const result = await withSpan(DOMAIN_SPANS.task(name), { 'pca.task.name': name }, run);
+  await recordScheduledSuccess(ctx.redis, ctx.cfg.REDIS_KEY_PREFIX, name, ctx.now());
+  return result;
 }
 
 /** What BullMQ stores is what the contract (and the task API's OpenAPI) says; a mismatch is a bug, not worth a retry. */

@@ -1,6 +1,9 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { registerQueueDepthGauge } from '../queues/queue-depth';
+import type { Redis } from 'ioredis';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerRedisGauges } from '../lib/redis-metrics';
+import { registerQueueGauges } from '../queues/queue-gauges';
 import type { Queues } from '../queues/queues';
+import { registerScheduledTaskGauge } from '../queues/scheduled-runs';
 
 export interface WorkerMetrics {
   readonly registry: Registry;
@@ -8,39 +11,60 @@ export interface WorkerMetrics {
   observe<T>(queue: string, job: string, run: () => Promise<T>): Promise<T>;
 }
 
-export function createWorkerMetrics(queues: Queues): WorkerMetrics {
+export interface WorkerMetricsOptions {
+  /** The data connection: Redis gauges and the scheduled tasks' last success are read through it. */
+  readonly redis: Redis;
+  readonly prefix: string;
+  /** Jobs in parallel per consumed queue (`pca_worker_concurrency`). */
+  readonly concurrency: Readonly<Record<string, number>>;
+}
+
+/**
+ * The job label is `job_name`, not `job`: Prometheus owns `job` (the scrape job) and would rename ours
+ * to `exported_job` on every scrape.
+ */
+export function createWorkerMetrics(queues: Queues, opts: WorkerMetricsOptions): WorkerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const completed = new Counter({
     name: 'pca_jobs_completed_total',
     help: 'Jobs completed, by queue and job name',
-    labelNames: ['queue', 'job'],
+    labelNames: ['queue', 'job_name'],
     registers: [registry],
   });
   const failed = new Counter({
     name: 'pca_jobs_failed_total',
     help: 'Job attempts that failed, by queue and job name',
-    labelNames: ['queue', 'job'],
+    labelNames: ['queue', 'job_name'],
     registers: [registry],
   });
   const duration = new Histogram({
     name: 'pca_job_duration_seconds',
     help: 'Processor run time, by queue and job name',
-    labelNames: ['queue', 'job'],
+    labelNames: ['queue', 'job_name'],
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers: [registry],
   });
-  registerQueueDepthGauge(registry, queues);
+  const concurrency = new Gauge({
+    name: 'pca_worker_concurrency',
+    help: 'Jobs this worker process runs in parallel, per consumed queue',
+    labelNames: ['queue'],
+    registers: [registry],
+  });
+  for (const [queue, n] of Object.entries(opts.concurrency)) concurrency.set({ queue }, n);
+  registerQueueGauges(registry, queues, opts.redis);
+  registerRedisGauges(registry, opts.redis);
+  registerScheduledTaskGauge(registry, opts.redis, opts.prefix);
   return {
     registry,
     async observe(queue, job, run) {
-      const end = duration.startTimer({ queue, job });
+      const end = duration.startTimer({ queue, job_name: job });
       try {
         const result = await run();
-        completed.inc({ queue, job });
+        completed.inc({ queue, job_name: job });
         return result;
       } catch (err) {
-        failed.inc({ queue, job });
+        failed.inc({ queue, job_name: job });
         throw err;
       } finally {
         end();

@@ -2,10 +2,12 @@ import type { RequestHandler } from 'express';
 import type { ApiMetrics } from '../metrics';
 import { elapsedMs, onResponseDone, type RouteLabeler } from './request-context';
 
-/** Observes every request into the app's prom-client registry (duration, 429s, auth failures). */
+/** Observes every request into the app's prom-client registry (duration, 429s, auth failures, in flight). */
 export function recordMetrics(metrics: ApiMetrics, routeLabel: RouteLabeler): RequestHandler {
   return (req, res, next) => {
+    metrics.inFlight.inc();
     onResponseDone(res, (status) => {
+      metrics.inFlight.dec();
       const seconds = elapsedMs(res.locals.startedAt!) / 1000;
       metrics.httpDuration.observe({ method: req.method, route: routeLabel(req, res), status_code: String(status) }, seconds);
       if (res.locals.rateLimited) metrics.rateLimited.inc();

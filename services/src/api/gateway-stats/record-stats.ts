@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
-import type { GatewayStats } from '../gateway-stats';
-import { elapsedMs, onResponseDone, type RouteLabeler } from './request-context';
+import type { GatewayStats } from './gateway-stats';
+import { elapsedMs, onResponseDone, type RouteLabeler } from '../gateway/request-context';
 
 /** Counts every request into the deployment-wide gateway stats (in memory; flushed in batches). */
 export function recordStats(stats: GatewayStats, routeLabel: RouteLabeler): RequestHandler {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { GatewayStats } from '../gateway-stats';
+import type { GatewayStats } from './gateway-stats';
 import type { OpenApiRegistry } from '../openapi';
 import { defineRoute } from '../route';
 

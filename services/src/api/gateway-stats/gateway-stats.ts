@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { appKeys } from '../lib/keys';
+import { appKeys } from '../../lib/keys';
 
 export interface GatewayStatsOptions {
   readonly redis: Redis;
@@ -178,7 +178,7 @@ export class GatewayStats {
         window_minutes: this.windowMinutes,
         count,
         mean_ms: count ? round(sumMs / count) : null,
-        p95_ms: count ? round(quantile(buckets, 0.95)) : null,
+        p95_ms: count ? round(histogramQuantile(buckets, 0.95)) : null,
       },
       instance: {
         id: this.instanceId,
@@ -205,8 +205,8 @@ export class GatewayStats {
 
 const round = (v: number) => Math.round(v * 100) / 100;
 
-/** Quantile from histogram buckets, interpolated linearly inside the bucket that holds it. */
-export function quantile(buckets: readonly number[], q: number): number {
+/** A quantile of bucketed counts (not of samples, as the benchmarks' quantile), interpolated inside its bucket. */
+export function histogramQuantile(buckets: readonly number[], q: number): number {
   const total = buckets.reduce((a, b) => a + b, 0);
   if (total === 0) return 0;
   const rank = q * total;
