@@ -42,6 +42,7 @@ export class AppConfig extends Construct {
   constructor(scope: Construct, id: string, props: AppConfigProps) {
     super(scope, id);
     const v = props.values;
+    const oc = v.otelCollector.exporter;
     this.authSecretName = nameOr(v.auth.existingSecret, 'auth');
     const data: { readonly [K in EnvName]?: TemplatedMap[string] } = {
       NODE_ENV: 'production',
@@ -51,9 +52,14 @@ export class AppConfig extends Construct {
       TRUST_PROXY_HOPS: TRUST_PROXY_HOPS_VALUE,
       SCHEDULER_ENABLED: 'false',
       ...envValuesData(),
-      OTEL_EXPORTER_OTLP_ENDPOINT: when(v.otelCollector.enabled.expr, props.otlpEndpoint),
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-      OTEL_SDK_DISABLED: when(`not ${v.otelCollector.enabled.expr}`, 'true'),
+      // Through the chart's Collector (OTLP/HTTP protobuf); with it disabled, straight to
+      // otelCollector.exporter.endpoint (OTLP gRPC, as values.yaml describes it); with neither, off.
+      OTEL_EXPORTER_OTLP_ENDPOINT: when(
+        `or ${v.otelCollector.enabled.expr} ${oc.endpoint.expr}`,
+        `{{ if ${v.otelCollector.enabled.expr} }}${props.otlpEndpoint}{{ else }}{{ ternary "http" "https" ${oc.insecure.expr} }}://{{ ${oc.endpoint.expr} }}{{ end }}`,
+      ),
+      OTEL_EXPORTER_OTLP_PROTOCOL: `{{ if ${v.otelCollector.enabled.expr} }}http/protobuf{{ else }}grpc{{ end }}`,
+      OTEL_SDK_DISABLED: when(`and (not ${v.otelCollector.enabled.expr}) (not ${oc.endpoint.expr})`, 'true'),
       OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process',
     };
     new HelmObject(this, 'configmap', {

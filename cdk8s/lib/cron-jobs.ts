@@ -4,7 +4,7 @@ import { appContainer, type AppContext } from './app-container';
 import { HelmObject } from './helm/helm-object';
 import { labels, metadata, resourceName } from './names';
 import { podMetadata, securePodSpec } from './pod-spec';
-import { CRON_VALUES_KEY } from './values';
+import { CRON_POD_OVERHEAD_SECONDS, CRON_VALUES_KEY } from './values';
 
 /** `health_check` → `health-check` (Kubernetes names allow no underscores). */
 export function cronJobSuffix(job: ScheduledJobName): string {
@@ -51,7 +51,8 @@ export class CronJobs extends Construct {
             metadata: { labels: labels('cronjob', taskLabel) },
             spec: {
               backoffLimit: c.backoffLimit.value,
-              activeDeadlineSeconds: c.activeDeadlineSeconds.value,
+              // Every pod of the run gets its full --timeout plus start-up, never cut short by the Job.
+              activeDeadlineSeconds: `{{ mul (add1 ${c.backoffLimit.expr}) (add ${c.timeoutSeconds.expr} ${CRON_POD_OVERHEAD_SECONDS}) }}`,
               ttlSecondsAfterFinished: c.ttlSecondsAfterFinished.value,
               template: {
                 metadata: podMetadata('cronjob', v.cronJobs, { checksums: { ...ctx.config.checksums, ...ctx.redis.checksums } }, taskLabel),
@@ -62,7 +63,15 @@ export class CronJobs extends Construct {
                   scheduling: v.cronJobs,
                   extraVolumes: v.cronJobs.extraVolumes,
                   containers: [
-                    appContainer(ctx, { name: 'task', role: 'task', args: ['task', job, ...SCHEDULED_TASK_ARGS[job]], resources: v.cronJobs.resources, extras: v.cronJobs }),
+                    appContainer(ctx, {
+                      name: 'task',
+                      role: 'task',
+                      args: ['task', job, ...SCHEDULED_TASK_ARGS[job], '--timeout', c.timeoutSeconds.str],
+                      resources: v.cronJobs.resources,
+                      // The Job's name: the same for every pod (retry) of one scheduled run, new for the next run.
+                      env: [{ name: 'TASK_RUN_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } }],
+                      extras: v.cronJobs,
+                    }),
                   ],
                 }),
               },

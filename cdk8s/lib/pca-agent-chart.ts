@@ -37,7 +37,7 @@ export class PcaAgentChart extends Chart {
     const serviceAccount = new AppServiceAccount(this, 'service-account', { values });
     const ctx: AppContext = { values, config, redis, serviceAccount };
     const api = new Api(this, 'api', ctx);
-    const worker = new Worker(this, 'worker', ctx);
+    const worker = new Worker(this, 'worker', ctx, { apiUrl: `http://${api.serviceName}.{{ .Release.Namespace }}.svc:${api.servicePort}` });
     new CronJobs(this, 'cronjobs', ctx);
     const dashboard = new Dashboard(this, 'dashboard', ctx);
     new HttpRoutes(this, 'http-routes', { values, api, dashboard, jaeger });

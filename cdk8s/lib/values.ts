@@ -100,6 +100,16 @@ export const CRON_VALUES_KEY = {
   health_check: 'healthCheck',
 } as const satisfies Record<ScheduledJobName, string>;
 
+/** `--timeout` of each scheduled task: how long one CronJob pod waits for its run. */
+export const CRON_TIMEOUT_SECONDS: Record<ScheduledJobName, number> = {
+  cleanup_old_reports: 600,
+  refresh_benchmarks: 600,
+  health_check: 60,
+};
+
+/** Seconds a CronJob pod may need beyond its task's --timeout: image start, connecting, shutdown. */
+export const CRON_POD_OVERHEAD_SECONDS = 60;
+
 function cronJob(job: ScheduledJobName) {
   return v.group(`CronJob running the task \`${job}\``, {
     enabled: v.bool(true, `render the ${job} CronJob`),
@@ -107,8 +117,8 @@ function cronJob(job: ScheduledJobName) {
     timeZone: v.str('Etc/UTC', 'IANA time zone of the schedule (e.g. Europe/Berlin)', { enum: TIME_ZONES }),
     suspend: v.bool(false, 'suspend future runs'),
     startingDeadlineSeconds: v.int(300, 'seconds after a missed schedule during which the job may still start', { minimum: 1 }),
-    backoffLimit: v.int(1, 'retries of a failed run', { minimum: 0, maximum: 10 }),
-    activeDeadlineSeconds: v.int(900, 'seconds a run may take before it is killed', { minimum: 1 }),
+    timeoutSeconds: v.int(CRON_TIMEOUT_SECONDS[job], 'the task\'s --timeout: one pod gives up after this (counted from its start, connecting included), removes its job if no worker started it, and exits 3', { minimum: 1, maximum: 86400 }),
+    backoffLimit: v.int(1, 'pods a failed run may retry with (a retried pod attaches to the job its run already queued); the Job\'s activeDeadlineSeconds is (backoffLimit + 1) × (timeoutSeconds + 60)', { minimum: 0, maximum: 10 }),
     ttlSecondsAfterFinished: v.int(86400, 'seconds finished Jobs are kept', { minimum: 0 }),
     successfulJobsHistoryLimit: v.int(3, 'finished successful Jobs kept', { minimum: 0, maximum: 100 }),
     failedJobsHistoryLimit: v.int(3, 'finished failed Jobs kept', { minimum: 0, maximum: 100 }),
@@ -199,7 +209,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     replicaCount: v.int(1, 'replicas when autoscaling is off', { minimum: 0, maximum: 100 }),
     queues: fromEnv('WORKER_QUEUES'),
     concurrency: fromEnv('WORKER_CONCURRENCY'),
-    queueConcurrency: v.group('per-queue concurrency overrides', {
+    queueConcurrency: v.group('per-queue limits inside worker.concurrency (they must add up to no more than it; reports null: what the others leave)', {
       reports: fromEnv('WORKER_CONCURRENCY_REPORTS'),
       uploads: fromEnv('WORKER_CONCURRENCY_UPLOADS'),
       maintenance: fromEnv('WORKER_CONCURRENCY_MAINTENANCE'),
@@ -213,7 +223,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
       enabled: v.bool(true, 'autoscale the workers'),
       minReplicaCount: v.int(0, 'minimum replicas (0 allowed with KEDA; the CPU HPA uses at least 1)', { minimum: 0, maximum: 100 }),
       maxReplicaCount: v.int(10, 'maximum replicas', { minimum: 1, maximum: 100 }),
-      listLength: v.int(10, 'waiting jobs per replica, per queue (KEDA listLength of the wait lists; running jobs count per worker.concurrency)', { minimum: 1 }),
+      listLength: v.int(10, 'waiting jobs per replica, per queue (KEDA listLength of the wait lists; running jobs count per the queue\'s share of worker.concurrency)', { minimum: 1 }),
       activationListLength: v.int(0, 'waiting jobs above which KEDA scales from zero', { minimum: 0 }),
       pollingInterval: v.int(15, 'seconds between KEDA queue checks', { minimum: 1 }),
       cooldownPeriod: v.int(300, 'seconds after the last active trigger before scaling to zero', { minimum: 0 }),
@@ -222,9 +232,18 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     ...scheduling('worker'),
     ...extras('worker'),
   }),
-  jobs: v.group('job retries (every queue)', {
+  jobs: v.group('job retries (every queue) and deadlines (per job)', {
     attempts: fromEnv('JOB_ATTEMPTS'),
     backoffMs: fromEnv('JOB_BACKOFF_MS'),
+    timeoutSeconds: v.group('deadline of one attempt per job, in seconds: past it the attempt is aborted and fails "timed out after N s", then retries like any failure (jobs.attempts)', {
+      generateCampaignReport: fromEnv('JOB_TIMEOUT_GENERATE_CAMPAIGN_REPORT'),
+      generatePdfReport: fromEnv('JOB_TIMEOUT_GENERATE_PDF_REPORT'),
+      generateExcelReport: fromEnv('JOB_TIMEOUT_GENERATE_EXCEL_REPORT'),
+      processBulkUpload: fromEnv('JOB_TIMEOUT_PROCESS_BULK_UPLOAD'),
+      cleanupOldReports: fromEnv('JOB_TIMEOUT_CLEANUP_OLD_REPORTS'),
+      refreshBenchmarks: fromEnv('JOB_TIMEOUT_REFRESH_BENCHMARKS'),
+      healthCheck: fromEnv('JOB_TIMEOUT_HEALTH_CHECK'),
+    }),
   }),
   reports: v.group('report artifacts', {
     retentionDays: fromEnv('REPORT_RETENTION_DAYS'),

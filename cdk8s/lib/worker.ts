@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { bullPrefix } from '../../services/src/lib/keys';
-import { QUEUE_NAMES, activeListKey, waitListKey, type QueueName } from '../../services/src/queues/contract';
+import { PENDING_WORK_PATH, QUEUE_NAMES, activeListKey, waitListKey, type QueueName } from '../../services/src/queues/contract';
 import { cpuMetric, scrapeHints, serviceMonitorOn } from './api';
 import { APP_PORTS } from './app-config';
 import { appContainer, type AppContext } from './app-container';
@@ -11,6 +11,25 @@ import { componentService, httpProbes, podMetadata, securePodSpec } from './pod-
 
 /** The cluster serves KEDA's ScaledObject (checked at install time, not assumed). */
 export const KEDA_AVAILABLE = '(.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject")';
+
+type WorkerValues = AppContext['values']['worker'];
+
+export interface WorkerProps {
+  /** The API's in-cluster base URL (`http://<service>.<namespace>.svc:<port>`): KEDA reads the pending counts there. */
+  readonly apiUrl: string;
+}
+
+/**
+ * A queue's share of the pod budget as a Helm expression, the rule of `concurrencyPlan` in
+ * services/src/workers/worker-options.ts: uploads and maintenance their own limit, reports what the
+ * budget leaves after the other consumed queues (worker.queues; empty means all) unless set.
+ */
+export function queueLimit(w: WorkerValues, queue: QueueName): string {
+  if (queue !== 'reports') return w.queueConcurrency[queue].expr;
+  const consumed = (q: QueueName) => `(or (empty ${w.queues.expr}) (has "${q}" ${w.queues.expr}))`;
+  const others = `(add (ternary ${w.queueConcurrency.uploads.expr} 0 ${consumed('uploads')}) (ternary ${w.queueConcurrency.maintenance.expr} 0 ${consumed('maintenance')}))`;
+  return `default (max 1 (sub ${w.concurrency.expr} ${others})) ${w.queueConcurrency.reports.expr}`;
+}
 
 /**
  * BullMQ workers: a Deployment with probes on the worker HTTP port (9464), a metrics Service, and
@@ -24,7 +43,7 @@ export class Worker extends Construct {
   /** Condition for the CPU HPA fallback. */
   readonly hpaOn: string;
 
-  constructor(scope: Construct, id: string, ctx: AppContext) {
+  constructor(scope: Construct, id: string, ctx: AppContext, props: WorkerProps) {
     super(scope, id);
     const v = ctx.values;
     const w = v.worker;
@@ -100,6 +119,20 @@ export class Worker extends Construct {
       template: tpl,
       condition: this.kedaOn,
     });
+    // Prioritized and due delayed jobs live in sorted sets a list trigger cannot read: the API counts
+    // them (GET /scaling/pending/<queue>) and KEDA's metrics-api scaler reads that, so either wakes a
+    // worker at zero. Additive: the redis triggers are unchanged.
+    const pendingTriggers = QUEUE_NAMES.map((queue) => ({
+      type: 'metrics-api',
+      name: `queue-${queue}-pending`,
+      metadata: {
+        url: `${props.apiUrl}${PENDING_WORK_PATH}${queue}`,
+        format: 'json',
+        valueLocation: 'value',
+        targetValue: as.listLength.str,
+        activationTargetValue: as.activationListLength.str,
+      },
+    }));
     new HelmObject(this, 'scaledobject', {
       kind: 'ScaledObject',
       metadata: metadata(this.name, 'worker'),
@@ -110,10 +143,10 @@ export class Worker extends Construct {
         pollingInterval: as.pollingInterval.value,
         cooldownPeriod: as.cooldownPeriod.value,
         // Per queue: waiting jobs drive the scale (listLength per replica); running jobs count per the
-        // queue's concurrency, so KEDA never wants fewer pods than hold running jobs. List names are the
+        // queue's share of the pod budget, so KEDA never wants fewer pods than hold running jobs. List names are the
         // exact keys BullMQ uses: same functions as the code, prefix from values (quoted: a hash-tagged
         // prefix such as {pca} would read as a YAML mapping).
-        triggers: QUEUE_NAMES.flatMap((queue) => [
+        triggers: [...QUEUE_NAMES.flatMap((queue) => [
           {
             name: `queue-${queue}`,
             listName: listNameOf(waitListKey, queue),
@@ -123,7 +156,7 @@ export class Worker extends Construct {
           {
             name: `queue-${queue}-active`,
             listName: listNameOf(activeListKey, queue),
-            length: `{{ default ${w.concurrency.expr} ${w.queueConcurrency[queue].expr} | quote }}`,
+            length: `{{ ${queueLimit(w, queue)} | quote }}`,
             activation: '0',
           },
         ]).map((t) => ({
@@ -144,7 +177,7 @@ export class Worker extends Construct {
             activationListLength: t.activation,
           },
           authenticationRef: { name: authName },
-        })),
+        })), ...pendingTriggers],
       },
       template: tpl,
       condition: this.kedaOn,

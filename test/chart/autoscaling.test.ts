@@ -2,13 +2,17 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bullPrefix } from '../../services/src/lib/keys';
 import { activeListKey, QUEUE_NAMES, QUEUES, waitListKey } from '../../services/src/queues/contract';
+import { loadConfig } from '../../services/src/config/env';
+import { concurrencyPlan } from '../../services/src/workers/worker-options';
 import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
 import { find, render, type K8sObject } from './helm';
 
 const KEDA = ['--api-versions', 'keda.sh/v1alpha1/ScaledObject'];
 const kinds = (objects: K8sObject[]) => objects.filter((o) => o.metadata.name === 'rel-pca-agent-worker').map((o) => o.kind).sort();
-const allTriggers = (objects: K8sObject[]) => (find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any).spec.triggers as any[];
-const triggers = (objects: K8sObject[]) => allTriggers(objects).filter((t) => !String(t.name).endsWith('-active'));
+const everyTrigger = (objects: K8sObject[]) => (find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any).spec.triggers as any[];
+// the Redis triggers (the metrics-api ones for prioritized and delayed work have their own test)
+const allTriggers = (objects: K8sObject[]) => everyTrigger(objects).filter((t) => t.type === 'redis');
+const triggers = (objects: K8sObject[]) => allTriggers(objects).filter((t) => t.type === 'redis' && !String(t.name).endsWith('-active'));
 const activeTriggers = (objects: K8sObject[]) => allTriggers(objects).filter((t) => String(t.name).endsWith('-active'));
 
 describe('worker autoscaling follows the cluster capabilities', () => {
@@ -27,9 +31,10 @@ describe('worker autoscaling follows the cluster capabilities', () => {
     expect(kinds(objects)).toEqual(['Deployment', 'ScaledObject', 'Service']);
     const so = find(objects, 'ScaledObject', 'rel-pca-agent-worker') as any;
     expect(so.spec).toMatchObject({ scaleTargetRef: { name: 'rel-pca-agent-worker' }, minReplicaCount: 0, maxReplicaCount: 7, pollingInterval: 5, cooldownPeriod: 60 });
-    expect(allTriggers(objects).map((t) => t.name)).toEqual(QUEUE_NAMES.flatMap((q) => [`queue-${q}`, `queue-${q}-active`]));
-    // Running jobs count per the worker's concurrency: KEDA never asks for fewer pods than hold running jobs.
-    for (const t of activeTriggers(objects)) expect(t.metadata).toMatchObject({ listLength: '4', activationListLength: '0' });
+    expect(everyTrigger(objects).map((t) => t.name)).toEqual([...QUEUE_NAMES.flatMap((q) => [`queue-${q}`, `queue-${q}-active`]), ...QUEUE_NAMES.map((q) => `queue-${q}-pending`)]);
+    // Running jobs count per the queue's share of the pod budget (4 = reports 2 + uploads 1 + maintenance 1).
+    const shares: Record<string, string> = { 'queue-reports-active': '2', 'queue-uploads-active': '1', 'queue-maintenance-active': '1' };
+    for (const t of activeTriggers(objects)) expect(t.metadata).toMatchObject({ listLength: shares[t.name], activationListLength: '0' });
     for (const t of triggers(objects)) {
       expect(t).toMatchObject({ type: 'redis', authenticationRef: { name: 'rel-pca-agent-worker-redis' } });
       expect(t.metadata).toMatchObject({ address: 'rel-pca-agent-redis.pca.svc:6379', listLength: '25', activationListLength: '2' });
@@ -97,8 +102,22 @@ describe('worker autoscaling follows the cluster capabilities', () => {
   test('the active triggers follow the concurrency of each queue, per-queue overrides included', () => {
     const objects = render([...KEDA, '--set', 'worker.concurrency=6', '--set', 'worker.queueConcurrency.uploads=1']);
     const lengths = Object.fromEntries(activeTriggers(objects).map((t) => [t.name, t.metadata.listLength]));
-    expect(lengths).toEqual({ 'queue-reports-active': '6', 'queue-uploads-active': '1', 'queue-maintenance-active': '6' });
+    expect(lengths).toEqual({ 'queue-reports-active': '4', 'queue-uploads-active': '1', 'queue-maintenance-active': '1' });
     for (const t of triggers(objects)) expect(t.metadata.listLength).toBe('10');
+  });
+
+  test.each([
+    [[]],
+    [['worker.concurrency=6', 'worker.queueConcurrency.uploads=2']],
+    [['worker.concurrency=8', 'worker.queueConcurrency.reports=3', 'worker.queueConcurrency.maintenance=2']],
+    [['worker.concurrency=5', 'worker.queues={reports,uploads}']],
+    [['worker.concurrency=2', 'worker.queues={reports}']],
+  ])('the active listLength per queue is the share the worker itself computes from the same values: %j', (sets) => {
+    const objects = render([...KEDA, ...sets.flatMap((s) => ['--set', s])]);
+    const cm = (find(objects, 'ConfigMap', 'rel-pca-agent-config') as any).data as Record<string, string>;
+    const plan = concurrencyPlan(loadConfig({ ...cm, REDIS_URL: 'redis://127.0.0.1:6379' }));
+    const lengths = Object.fromEntries(activeTriggers(objects).map((t) => [String(t.name).replace(/^queue-|-active$/g, ''), Number(t.metadata.listLength)]));
+    for (const q of QUEUE_NAMES) if (!cm.WORKER_QUEUES || cm.WORKER_QUEUES.split(',').includes(q)) expect({ q, length: lengths[q] }).toEqual({ q, length: plan[q] });
   });
 
   test('autoscaling disabled: fixed replicas, neither ScaledObject nor HPA', () => {

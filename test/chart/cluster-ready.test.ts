@@ -130,7 +130,7 @@ describe('a chart a platform team can adopt', () => {
   test('the scheduled health_check runs inside its CronJob pod, so it never needs (or wakes) a worker', () => {
     const cron = find(render(), 'CronJob', 'rel-pca-agent-health-check') as any;
     const command = cron.spec.jobTemplate.spec.template.spec.containers[0].command as string[];
-    expect(command.slice(-3)).toEqual(['task', 'health_check', '--inline']);
+    expect(command.slice(-5)).toEqual(['task', 'health_check', '--inline', '--timeout', '60']);
     for (const other of ['rel-pca-agent-cleanup-old-reports', 'rel-pca-agent-refresh-benchmarks']) {
       expect((find(render(), 'CronJob', other) as any).spec.jobTemplate.spec.template.spec.containers[0].command).not.toContain('--inline');
     }
@@ -269,7 +269,7 @@ describe('every app setting is reachable from values, generated from the env sch
 
   test('optional variables left at their empty default are not rendered, so the app’s default or "unset" applies', () => {
     const cm = find(render(), 'ConfigMap', 'rel-pca-agent-config') as any;
-    for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_PUBLIC_KEY', 'WORKER_CONCURRENCY_UPLOADS']) expect({ name, set: name in cm.data }).toEqual({ name, set: false });
+    for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_PUBLIC_KEY', 'WORKER_CONCURRENCY_REPORTS']) expect({ name, set: name in cm.data }).toEqual({ name, set: false });
     expect(cm.data.CORS_ORIGINS).toBe('');
   });
 });

@@ -132,7 +132,7 @@ describe(`ctl against a fake Kubernetes API server (not a cluster), objects from
       const sent = post.body!.spec as typeof template;
       expect(sent.template.spec.containers[0]!.command).toEqual(template.template.spec.containers[0]!.command);
       // health_check runs inside its pod (--inline): it needs no worker.
-      expect([...(sent.template.spec.containers[0]!.command ?? []), ...(sent.template.spec.containers[0]!.args ?? [])].slice(-3)).toEqual(['task', 'health_check', '--inline']);
+      expect([...(sent.template.spec.containers[0]!.command ?? []), ...(sent.template.spec.containers[0]!.args ?? [])].slice(-5)).toEqual(['task', 'health_check', '--inline', '--timeout', '60']);
       expect(out).toContain(`Created job ${post.body!.metadata!.name} from cronjob ${cj.metadata!.name} in namespace ${NS}.`);
       expect(out).toContain('{"level":"info","msg":"health_check ok"}');
       expect(out).toMatch(/Job \S+ succeeded after \d+s\.\n$/);

@@ -53,11 +53,14 @@ test('with credentials: the UI and every queue', async () => {
   expect(names).toEqual(['maintenance', 'reports', 'uploads']);
 });
 
-test('a retry works normally and is refused in read-only mode', async () => {
-  const ro = await request(app({ readOnly: true })).put('/api/queues/reports/f1/retry').set('Authorization', auth);
-  expect(ro.status).toBe(405);
+test('read-only by default (the app, the env default): a retry is refused; it works only when writable is chosen', async () => {
+  expect(loadConfig({}).DASHBOARD_READ_ONLY).toBe(true);
+  for (const ro of [app(), app({ readOnly: loadConfig({}).DASHBOARD_READ_ONLY })]) {
+    expect((await request(ro).put('/api/queues/reports/f1/retry').set('Authorization', auth)).status).toBe(405);
+    expect((await request(ro).put('/api/queues/reports/clean/failed').set('Authorization', auth)).status).toBe(405);
+  }
   expect(await queues.reports.getJobState('f1')).toBe('failed');
-  const rw = await request(app()).put('/api/queues/reports/f1/retry').set('Authorization', auth);
+  const rw = await request(app({ readOnly: false })).put('/api/queues/reports/f1/retry').set('Authorization', auth);
   expect(rw.status).toBeLessThan(300);
   expect(await queues.reports.getJobState('f1')).toBe('waiting');
 });

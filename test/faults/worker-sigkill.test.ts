@@ -21,7 +21,7 @@ afterAll(async () => {
 const workerEnv = () =>
   roleEnv(fx.prefix, undefined, {
     WORKER_QUEUES: 'reports',
-    WORKER_CONCURRENCY_REPORTS: '8',
+    WORKER_CONCURRENCY: '8', // the pod budget; a reports-only worker gets all of it
     WORKER_LOCK_DURATION_MS: '2000',
     WORKER_STALLED_INTERVAL_MS: '1000',
     LOG_LEVEL: 'warn',

@@ -43,10 +43,13 @@ test('exit 1 when a threshold is crossed, with the reason on one line', async ()
   expect(r.stderr.trim().split('\n')).toEqual(['health_check (inline) failed: unhealthy: reports: 2 jobs waiting > 1']);
 });
 
-test('exit 1 when no worker finishes the queued job within --timeout', async () => {
-  const r = await task(['refresh_benchmarks', '--timeout', '1']);
-  expect(r.code).toBe(1);
-  expect(r.stderr).toMatch(/^refresh_benchmarks \w+ did not finish within 1s \(state: waiting\)\n$/);
+test('exit 3 when no worker finishes the queued job within --timeout; the job it queued is removed', async () => {
+  const r = await task(['refresh_benchmarks', '--timeout', '3']);
+  expect(r.code).toBe(3);
+  expect(r.stderr).toMatch(/^refresh_benchmarks \w+ did not finish within 3s \(state: waiting; removed from the queue, it will not run later\); exit 3\n$/);
+  const queues = createQueues(loadConfig({ REDIS_KEY_PREFIX: prefix }), redis);
+  expect(await queues.maintenance.getJobCounts('waiting', 'delayed', 'prioritized')).toEqual({ waiting: 0, delayed: 0, prioritized: 0 });
+  await closeQueues(queues);
 });
 
 test.each([

@@ -200,6 +200,27 @@ describe('API and worker with the telemetry preload', () => {
     expect(build.status.code).toBe(STATUS_CODE.unset);
   });
 
+  it('a 1,200-row upload: one store.upsert_batch span per 500-row batch, no span per Redis command', async () => {
+    const lines = ['name,channel,start_date,end_date,budget,spend,impressions,clicks'];
+    for (let i = 0; i < 1200; i++) lines.push(`Batch ${i},search,2026-01-01,2026-01-31,${100 + i},${i % 50},${1000 + i},${i % 40}`);
+    const form = new FormData();
+    form.append('file', new Blob([lines.join('\n')], { type: 'text/csv' }), 'batch.csv');
+    const res = await fetch(`${api.base}/api/v1/uploads`, { method: 'POST', headers: { 'X-API-Key': API_KEY }, body: form });
+    expect(res.status).toBe(202);
+    const traceId = await traceOfRequest(api.child, res);
+    await receiver.waitFor((all) => all.filter((s) => s.traceId === traceId && s.name === DOMAIN_SPANS.storeBatch).length >= 3 && all.some((s) => s.traceId === traceId && s.name === DOMAIN_SPANS.parseUpload), 30_000);
+    const t = receiver.trace(traceId);
+    const parse = t.find((s) => s.name === DOMAIN_SPANS.parseUpload)!;
+    const batches = t.filter((s) => s.name === DOMAIN_SPANS.storeBatch);
+    expect(batches.map((b) => b.attributes['pca.batch.rows']).sort()).toEqual([200, 500, 500]);
+    for (const b of batches) expect(ancestors(b, t).map((s) => s.spanId)).toContain(parse.spanId);
+    // before: one evalsha span per row (1,200); now nothing under a batch, and the whole trace stays small
+    expect(t.filter((s) => batches.some((b) => s.parentSpanId === b.spanId))).toEqual([]);
+    // what is left is BullMQ's own commands (enqueue, progress, finish) and the rate limit: a handful, not 1,200
+    expect(t.filter((s) => /^evalsha/i.test(s.name)).length).toBeLessThan(20);
+    expect(t.length).toBeLessThan(60);
+  });
+
   it('log lines in the API and the worker carry the trace id of the active span', async () => {
     const { res } = await analyzeAsync(api.base);
     const traceId = await traceOfRequest(api.child, res);

@@ -30,7 +30,7 @@ describe('report jobs over stored campaigns', () => {
     await env.ctx.store.upsertMany(DATASET);
   });
 
-  test('generate_campaign_report: filters, hand-computed numbers, progress, artifact; a retry replaces it', async () => {
+  test('generate_campaign_report: filters, hand-computed numbers, progress, artifact; a retry returns the same one', async () => {
     const job = fakeJob('generate_campaign_report', { channel: 'search' as const }, 'task-1');
     const result = await generateCampaignReport(job, env.ctx);
     expect(result.report.totals).toMatchObject({ campaigns: 2, spend: 1400, revenue: 2450, clicks: 700 });
@@ -41,14 +41,14 @@ describe('report jobs over stored campaigns', () => {
     const stored = await env.ctx.artifacts.get('rpt_task-1');
     expect(JSON.parse(stored!.body.toString())).toEqual(result.report);
 
-    await generateCampaignReport(job, env.ctx);
+    expect(await generateCampaignReport(job, env.ctx)).toEqual(result);
     expect(await env.redis.zcard(appKeys(env.prefix).artifactIndex)).toBe(1);
   });
 
   test('date filters select overlapping flights; unknown ids give an empty report', async () => {
-    const may = await generateCampaignReport(fakeJob('generate_campaign_report', { start_date: '2026-05-01', end_date: '2026-05-20' }), env.ctx);
+    const may = await generateCampaignReport(fakeJob('generate_campaign_report', { start_date: '2026-05-01', end_date: '2026-05-20' }, 'task-may'), env.ctx);
     expect(may.report.campaigns.map((c) => c.id)).toEqual(['C']);
-    const none = await generateCampaignReport(fakeJob('generate_campaign_report', { campaign_ids: ['nope'] }), env.ctx);
+    const none = await generateCampaignReport(fakeJob('generate_campaign_report', { campaign_ids: ['nope'] }, 'task-none'), env.ctx);
     expect(none.report.totals.campaigns).toBe(0);
   });
 

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { loadConfig, type Config } from '../../services/src/config/env';
 import { closeQueues, createQueues, enqueue, type Queues } from '../../services/src/queues/queues';
 import { startWorker, type WorkerProcess } from '../../services/src/workers/main';
-import { workerOptions } from '../../services/src/workers/worker-options';
+import { concurrencyPlan, workerOptions } from '../../services/src/workers/worker-options';
 import { freePort, waitFor } from '../helpers/processes';
 import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
 
@@ -105,8 +105,13 @@ test('SCHEDULER_ENABLED registers the three schedules; starting without it remov
 });
 
 test('worker options: concurrency per queue and stalled recovery that survives two interruptions', async () => {
-  await setup({ WORKER_CONCURRENCY: '3', WORKER_CONCURRENCY_UPLOADS: '1' });
+  await setup({ WORKER_CONCURRENCY: '5', WORKER_CONCURRENCY_UPLOADS: '1' });
+  // the pod budget: uploads 1 and maintenance 1 of their own, reports the remaining 3
   expect(workerOptions(cfg, 'reports')).toMatchObject({ concurrency: 3, maxStalledCount: 2 });
   expect(workerOptions(cfg, 'uploads').concurrency).toBe(1);
+  expect(concurrencyPlan({ ...cfg, WORKER_QUEUES: ['reports'] })).toMatchObject({ reports: 5 });
+  expect(() => concurrencyPlan({ ...cfg, WORKER_CONCURRENCY_REPORTS: 4 })).toThrow(
+    'invalid configuration: WORKER_CONCURRENCY: 5 is the per-pod budget, but the per-queue limits add up to reports 4 + uploads 1 + maintenance 1 = 6: raise it or lower WORKER_CONCURRENCY_REPORTS/UPLOADS/MAINTENANCE',
+  );
   expect(() => loadConfig({ WORKER_MAX_STALLED_COUNT: '1' })).toThrow(/WORKER_MAX_STALLED_COUNT/);
 });

@@ -19,6 +19,8 @@ import { createDocsRouter, DOCS_CSP, DOCS_PATH } from './routes/docs';
 import { createGatewayStatsRouter } from './gateway-stats/router';
 import { createHealthRouter } from './routes/health';
 import { createMetricsRouter } from './routes/metrics';
+import { createScalingRouter } from './routes/scaling';
+import { PENDING_WORK_PATH } from '../queues/contract';
 import { createTaskRouters } from './routes/task-routers';
 import { packageVersion } from '../lib/package-version';
 import type { ApiContext, AppDeps } from './context';
@@ -39,7 +41,8 @@ export interface ApiApp {
 
 /** Paths served without credentials. */
 const PUBLIC = new Set(['/health', '/ready', '/metrics', '/api/openapi.json']);
-const isPublic = (req: Request) => PUBLIC.has(req.path) || req.path === DOCS_PATH || req.path.startsWith(`${DOCS_PATH}/`);
+const isPublic = (req: Request) =>
+  PUBLIC.has(req.path) || req.path === DOCS_PATH || req.path.startsWith(`${DOCS_PATH}/`) || req.path.startsWith(PENDING_WORK_PATH);
 
 /**
  * Builds the Express app (no listen). Middleware runs top to bottom in this order: request id and
@@ -103,6 +106,7 @@ export function createApp(deps: AppDeps): ApiApp {
 
   app.use(createHealthRouter({ redis, isShuttingDown: () => shuttingDown }));
   app.use(createMetricsRouter(metrics));
+  app.use(createScalingRouter(context));
   app.use(createGatewayStatsRouter({ stats, registry: context.registry }));
   app.use(createCampaignsRouter(context));
   app.use(...createTaskRouters(context));

@@ -23,7 +23,7 @@ export interface DashboardOptions {
   readonly keyPrefix: string;
   readonly username: string;
   readonly password: string;
-  /** Disables retry, clean, remove, pause and every other mutating action. @default false */
+  /** Disables retry, add, duplicate, clean, remove, pause and every other mutating action; writable only by choice. @default true */
   readonly readOnly?: boolean;
   /** Sub-path behind a reverse proxy, e.g. `/queues`. @default '/' */
   readonly basePath?: string;
@@ -70,7 +70,7 @@ export function createDashboardApp(opts: DashboardOptions): Express {
     // @bull-board/express 9.10.1 pins its own copy of @bull-board/api (the root has 9.10.2): same shape,
     // separate declarations, so the types need a bridge.
     serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
-    queues: Object.values(opts.queues).map((q) => new BullMQAdapter(q, { readOnlyMode: opts.readOnly ?? false })),
+    queues: Object.values(opts.queues).map((q) => new BullMQAdapter(q, { readOnlyMode: opts.readOnly ?? true })),
     options: { uiConfig: { boardTitle: 'pca-agent' } },
   });
   app.use(

@@ -64,6 +64,12 @@ export function activeListKey(bullPrefix: string, queue: QueueName): string {
   return `${bullPrefix}:${queue}:active`;
 }
 
+/**
+ * Where the API serves a queue's prioritized and due delayed jobs, which KEDA's metrics-api trigger reads
+ * (the Redis list trigger cannot read those sorted sets).
+ */
+export const PENDING_WORK_PATH = '/scaling/pending/';
+
 const isoDate = z.iso.date('a date as YYYY-MM-DD');
 
 const reportInputShape = {

@@ -1,4 +1,5 @@
 import type { Campaign, Channel } from '../domain/campaign';
+import { yieldToEventLoop } from '../lib/event-loop';
 import { addTotals, campaignKpis, computeKpis, elapsedShare, emptyTotals, ratio, roundKpis, type Kpis, type Totals } from '../domain/kpi';
 import { buildInsights, followUpQuestions } from './insights';
 import {
@@ -21,7 +22,12 @@ export interface BuildReportOptions {
   readonly source: 'stored' | 'inline';
   /** Called after each chunk with the number of campaigns read so far. */
   readonly onProgress?: (campaignsRead: number) => Promise<void> | void;
+  /** Checked between slices: an aborted build stops with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
+
+/** Campaigns processed between two yields to the event loop (a slice stays well under 50 ms). */
+const SLICE = 1000;
 
 const cents = (v: number) => Math.round(v * 100) / 100;
 
@@ -53,7 +59,12 @@ export async function buildReport(
   const currencies = new Set<string>();
 
   for await (const chunk of chunks) {
-    for (const c of chunk) {
+    opts.signal?.throwIfAborted();
+    for (const [i, c] of chunk.entries()) {
+      if (i > 0 && i % SLICE === 0) {
+        await yieldToEventLoop();
+        opts.signal?.throwIfAborted();
+      }
       const totals: Totals = {
         budget: c.budget,
         spend: c.spend,

@@ -1,7 +1,10 @@
 import { getBooleanFromEnv, getStringFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Logger } from 'pino';
 import { createLogger } from '../lib/logger';
@@ -43,19 +46,24 @@ export function resolveServiceName(argv: readonly string[] = process.argv, env: 
 export function tracesEndpoint(env: NodeJS.ProcessEnv = process.env): string {
   const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   if (specific) return specific;
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || 'http://localhost:4318';
-  return `${base.replace(/\/+$/, '')}/v1/traces`;
+  const grpc = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? '').trim() === 'grpc';
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || (grpc ? 'http://localhost:4317' : 'http://localhost:4318');
+  return grpc ? base : `${base.replace(/\/+$/, '')}/v1/traces`;
 }
 
 /**
- * True when the spans should go through our OTLP/HTTP JSON exporter (wrapped to log failures once). For
- * `grpc`/`http/protobuf` or another `OTEL_TRACES_EXPORTER` the SDK builds the exporter from the same variables.
+ * The OTLP exporter we build ourselves (wrapped to log each outage and its recovery): HTTP JSON, HTTP
+ * protobuf (the chart's Collector) or gRPC (the chart's direct export), as `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`
+ * says. For another `OTEL_TRACES_EXPORTER`, undefined: the SDK builds the exporter from the same variables.
  */
-function usesJsonExporter(env: NodeJS.ProcessEnv): boolean {
+function otlpExporter(env: NodeJS.ProcessEnv): SpanExporter | undefined {
   const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (exporters.length > 0 && !(exporters.length === 1 && exporters[0] === 'otlp')) return false;
+  if (exporters.length > 0 && !(exporters.length === 1 && exporters[0] === 'otlp')) return undefined;
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? '').trim();
-  return protocol === '' || protocol === 'http/json';
+  if (protocol === '' || protocol === 'http/json') return new OTLPTraceExporter();
+  if (protocol === 'http/protobuf') return new OTLPProtoTraceExporter();
+  if (protocol === 'grpc') return new OTLPGrpcTraceExporter();
+  return undefined;
 }
 
 interface TelemetryState {
@@ -98,9 +106,10 @@ export function startTelemetry(argv: readonly string[] = process.argv): boolean 
     instrumentations: createInstrumentations(),
   };
   let reporter: ExportFailureReporter | undefined;
-  if (usesJsonExporter(process.env)) {
+  const exporter = otlpExporter(process.env);
+  if (exporter) {
     // Given a traceExporter, the SDK wraps it in a BatchSpanProcessor configured by OTEL_BSP_* (bounded queue).
-    reporter = new ExportFailureReporter(new OTLPTraceExporter(), log, tracesEndpoint());
+    reporter = new ExportFailureReporter(exporter, log, tracesEndpoint());
     config.traceExporter = reporter;
   }
   const sdk = new NodeSDK(config);

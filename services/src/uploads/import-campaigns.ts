@@ -13,6 +13,8 @@ export interface ImportOptions {
   /** @default 500 */
   readonly batchSize?: number;
   readonly onProgress?: (rowsRead: number) => Promise<void> | void;
+  /** Checked between batches: an aborted import writes no further batch. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ImportResult {
@@ -48,6 +50,7 @@ export async function importCampaigns(rows: AsyncIterable<SourceRow>, opts: Impo
   let writing: Promise<void> = Promise.resolve();
   const flush = async () => {
     await writing;
+    opts.signal?.throwIfAborted();
     if (batch.length === 0) return;
     const full = batch;
     const readSoFar = total;

@@ -1,5 +1,4 @@
-import { renderXlsx } from '../reports/xlsx-renderer';
 import type { Processor } from './processor-context';
 import { renderedReport } from './report-data';
 
-export const generateExcelReport: Processor<'generate_excel_report'> = (job, ctx) => renderedReport(job, ctx, 'xlsx', renderXlsx);
+export const generateExcelReport: Processor<'generate_excel_report'> = (job, ctx) => renderedReport(job, ctx, 'xlsx');

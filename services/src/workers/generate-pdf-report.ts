@@ -1,5 +1,4 @@
-import { renderPdf } from '../reports/pdf-renderer';
 import type { Processor } from './processor-context';
 import { renderedReport } from './report-data';
 
-export const generatePdfReport: Processor<'generate_pdf_report'> = (job, ctx) => renderedReport(job, ctx, 'pdf', renderPdf);
+export const generatePdfReport: Processor<'generate_pdf_report'> = (job, ctx) => renderedReport(job, ctx, 'pdf');

@@ -7,7 +7,7 @@ import { csvRows, detectDelimiter, xlsxRows } from '../uploads/readers';
 import { sniffCsv, sniffXlsx } from '../uploads/sniff';
 import { FatalUploadError } from '../uploads/upload-types';
 import { checkXlsxZip, verifyZipEntries } from '../uploads/zip-guard';
-import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
+import { DOMAIN_SPANS, withBatchSpan, withSpan } from '../telemetry/spans';
 import type { Processor } from './processor-context';
 
 const SNIFF_BYTES = 64 * 1024;
@@ -44,9 +44,11 @@ const importUpload: Processor<'process_bulk_upload'> = async (job, ctx) => {
     }
     const idPrefix = `u${createHash('sha256').update(job.id ?? id).digest('hex').slice(0, 16)}`;
     const result = await importCampaigns(rows, {
-      store: ctx.store,
+      // one span per batch written, not one per Redis command
+      store: { upsertMany: (batch) => withBatchSpan(DOMAIN_SPANS.storeBatch, { 'pca.batch.rows': batch.length }, () => ctx.store.upsertMany(batch)) },
       idPrefix,
       onProgress: (read) => job.updateProgress({ rows_read: read }),
+      signal: job.signal,
     });
     return {
       upload_id: id,

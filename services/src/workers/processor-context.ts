@@ -13,6 +13,8 @@ export interface JobLike<D = unknown> {
   readonly name: string;
   readonly data: D;
   updateProgress(progress: number | object): Promise<void>;
+  /** Aborted at the job's deadline: long work checks it between chunks and stops. */
+  readonly signal?: AbortSignal;
 }
 
 /** Everything a processor may touch, built once per process. */

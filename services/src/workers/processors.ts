@@ -9,6 +9,7 @@ import { generateCampaignReport } from './generate-campaign-report';
 import { generateExcelReport } from './generate-excel-report';
 import { generatePdfReport } from './generate-pdf-report';
 import { healthCheck } from './health-check';
+import { jobTimeoutSeconds, withDeadline } from './job-deadline';
 import { processBulkUpload } from './process-bulk-upload';
 import type { JobLike, Processor, ProcessorContext } from './processor-context';
 import { refreshBenchmarks } from './refresh-benchmarks';
@@ -36,10 +37,14 @@ export async function runJob(job: JobLike, ctx: ProcessorContext): Promise<Resul
   if (!parsed.success) {
     throw new UnrecoverableError(`invalid payload for ${name}: ${issues(parsed.error, '(payload)')}`);
   }
+  // Every attempt has a deadline: BullMQ renews a lock as long as the process lives, so a hung attempt
+  // would otherwise stay active (and keep KEDA from scaling down) forever.
   const run = async () => {
     let result: unknown;
     try {
-      result = await processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p) }, ctx);
+      result = await withDeadline(name, jobTimeoutSeconds(ctx.cfg, name), (signal) =>
+        processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p), signal }, ctx),
+      );
     } catch (err) {
       // A failure no retry can fix fails now instead of after JOB_ATTEMPTS tries.
       if (isPermanent(err)) throw new UnrecoverableError(err.message);

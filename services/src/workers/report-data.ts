@@ -1,28 +1,32 @@
 import { downloadUrl, type ArtifactResult, type ReportInput } from '../queues/contract';
+import { renderOffThread } from '../reports/render-off-thread';
 import { buildReport, type ReportCampaign } from '../reports/report-builder';
 import type { CampaignReport } from '../reports/report-types';
-import type { ArtifactFormat } from '../storage/artifact-store';
+import type { ArtifactFormat, ArtifactMeta } from '../storage/artifact-store';
 import { loadBenchmarks } from '../storage/json-records';
 import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
 
 const RENDER_SPANS = { pdf: DOMAIN_SPANS.renderPdf, xlsx: DOMAIN_SPANS.renderXlsx } as const;
 
-/** The PDF and XLSX jobs: build the report, render it in its own span, store it as the job's artifact. */
-export async function renderedReport(
-  job: JobLike<ReportInput>,
-  ctx: ProcessorContext,
-  format: keyof typeof RENDER_SPANS,
-  render: (report: CampaignReport) => Promise<Buffer>,
-): Promise<ArtifactResult> {
+/**
+ * The PDF and XLSX jobs: build the report, render it in a worker thread (in its own span), store it as
+ * the job's artifact. A job whose artifact already exists (a manual retry of a completed job) returns
+ * that artifact unchanged instead of replacing it.
+ */
+export async function renderedReport(job: JobLike<ReportInput>, ctx: ProcessorContext, format: keyof typeof RENDER_SPANS): Promise<ArtifactResult> {
+  const earlier = await existingArtifact(job, ctx);
+  if (earlier) return earlier.result;
   const report = await reportFor(job, ctx);
   await job.updateProgress(85);
   const body = await withSpan(RENDER_SPANS[format], { 'pca.report.campaigns': report.campaigns.length }, async (span) => {
-    const rendered = await render(report);
+    const rendered = await renderOffThread(format, report, job.signal);
     span.setAttribute('pca.render.bytes', rendered.length);
     return rendered;
   });
+  job.signal?.throwIfAborted();
   return saveArtifact(job, ctx, format, body);
 }
+
 import { reportIdFor, type JobLike, type ProcessorContext } from './processor-context';
 
 /**
@@ -44,7 +48,7 @@ async function buildFor(job: JobLike<ReportInput>, ctx: ProcessorContext): Promi
   const now = ctx.now();
   if (input.campaigns) {
     const rows: ReportCampaign[] = input.campaigns.map((c, i) => ({ ...c, id: c.id ?? `row-${i + 1}` }));
-    return buildReport([rows], { now, benchmarks, filters: {}, source: 'inline' });
+    return buildReport([rows], { now, benchmarks, filters: {}, source: 'inline', signal: job.signal });
   }
   const filters = {
     campaign_ids: input.campaign_ids,
@@ -60,9 +64,34 @@ async function buildFor(job: JobLike<ReportInput>, ctx: ProcessorContext): Promi
       benchmarks,
       filters: Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
       source: 'stored',
+      signal: job.signal,
       onProgress: (read) => job.updateProgress(Math.min(80, Math.round((read / Math.max(expected, 1)) * 80))),
     },
   );
+}
+
+function describe(meta: ArtifactMeta): ArtifactResult {
+  return {
+    report_id: meta.report_id,
+    format: meta.format,
+    content_type: meta.content_type,
+    filename: meta.filename,
+    size_bytes: meta.size_bytes,
+    download_url: downloadUrl(meta.report_id),
+    expires_at: meta.expires_at,
+  };
+}
+
+/**
+ * The artifact an earlier attempt of this job stored, if any: report ids derive from the job id, and
+ * an artifact is written only when its attempt succeeded, so one that exists is that success's result.
+ */
+export async function existingArtifact(job: JobLike, ctx: ProcessorContext): Promise<{ result: ArtifactResult; body: Buffer } | null> {
+  const found = await ctx.artifacts.get(reportIdFor(job));
+  if (!found) return null;
+  ctx.logger.info({ job: job.name, job_id: job.id, report_id: found.meta.report_id }, 'report already rendered by an earlier attempt; returning it unchanged');
+  await job.updateProgress(100);
+  return { result: describe(found.meta), body: found.body };
 }
 
 /** Stores a rendered report under the job's report id and describes it for the job's result. */
@@ -79,13 +108,5 @@ export async function saveArtifact(
     job_id: job.id ?? 'inline',
   });
   await job.updateProgress(100);
-  return {
-    report_id: id,
-    format,
-    content_type: meta.content_type,
-    filename: meta.filename,
-    size_bytes: meta.size_bytes,
-    download_url: downloadUrl(id),
-    expires_at: meta.expires_at,
-  };
+  return describe(meta);
 }

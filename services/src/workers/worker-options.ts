@@ -1,5 +1,5 @@
 import type { WorkerOptions } from 'bullmq';
-import type { Config } from '../config/env';
+import { ConfigError, type Config } from '../config/env';
 import { PcaError } from '../lib/errors';
 import { QUEUE_NAMES, type QueueName } from '../queues/contract';
 
@@ -27,9 +27,33 @@ export function consumedQueues(cfg: Pick<Config, 'WORKER_QUEUES'>): QueueName[] 
   return [...new Set(cfg.WORKER_QUEUES)] as QueueName[];
 }
 
+/**
+ * Per-queue limits inside the pod's budget (WORKER_CONCURRENCY): uploads and maintenance have their own
+ * (1 each by default), reports get what the budget leaves after the other consumed queues unless set.
+ * The limits of the consumed queues must add up to no more than the budget, so a pod never runs more
+ * jobs at once than WORKER_CONCURRENCY says.
+ */
+export function concurrencyPlan(cfg: WorkerConfig, queues: readonly QueueName[] = consumedQueues(cfg)): Record<QueueName, number> {
+  const fixed = { uploads: cfg.WORKER_CONCURRENCY_UPLOADS, maintenance: cfg.WORKER_CONCURRENCY_MAINTENANCE };
+  const others = queues.filter((q) => q !== 'reports').reduce((sum, q) => sum + fixed[q], 0);
+  const reports = cfg.WORKER_CONCURRENCY_REPORTS ?? Math.max(1, cfg.WORKER_CONCURRENCY - others);
+  const plan: Record<QueueName, number> = { reports, ...fixed };
+  const total = queues.reduce((sum, q) => sum + plan[q], 0);
+  if (total > cfg.WORKER_CONCURRENCY) {
+    const parts = queues.map((q) => `${q} ${plan[q]}`).join(' + ');
+    // A ConfigError: the worker stops at start-up with this one line (exit 78), as for any bad variable.
+    throw new ConfigError([
+      {
+        variable: 'WORKER_CONCURRENCY',
+        message: `${cfg.WORKER_CONCURRENCY} is the per-pod budget, but the per-queue limits add up to ${parts} = ${total}: raise it or lower WORKER_CONCURRENCY_REPORTS/UPLOADS/MAINTENANCE`,
+      },
+    ]);
+  }
+  return plan;
+}
+
 export function concurrencyFor(cfg: WorkerConfig, queue: QueueName): number {
-  const override = { reports: cfg.WORKER_CONCURRENCY_REPORTS, uploads: cfg.WORKER_CONCURRENCY_UPLOADS, maintenance: cfg.WORKER_CONCURRENCY_MAINTENANCE }[queue];
-  return override ?? cfg.WORKER_CONCURRENCY;
+  return concurrencyPlan(cfg)[queue];
 }
 
 /**
