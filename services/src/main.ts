@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from './config/env';
+import { BlobStoreConfigError } from './storage/blob-store';
 
 // One entry point, one role per process: the container image runs any of them by command.
 const USAGE = 'usage: main.js api | worker | dashboard | task <job_name> [--inline] [--timeout <s>] | seed | smoke [--api-url <url>]';
@@ -34,7 +35,7 @@ main(process.argv.slice(2)).then(
     if (typeof code === 'number') process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof BlobStoreConfigError) {
       process.stderr.write(`pca-agent: ${err.message}\n`);
       process.exit(78);
     }

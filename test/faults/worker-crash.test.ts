@@ -2,9 +2,10 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../services/src/config/env';
 import { CampaignStore } from '../../services/src/domain/campaign-store';
 import { closeQueues, createQueues, enqueue, type Queues } from '../../services/src/queues/queues';
+import { FsBlobStore } from '../../services/src/storage/fs-blob-store';
 import { UploadStore } from '../../services/src/storage/upload-store';
 import { httpStatus, startWorkerProcess, waitFor, type WorkerHandle } from '../helpers/processes';
-import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
+import { deleteByPrefix, REDIS_URL, TEST_BLOB_DIR, testPrefix } from '../helpers/redis';
 
 // Real worker processes (built JS in dist/): killed and stopped in the middle of their work.
 jest.setTimeout(180_000);
@@ -21,7 +22,7 @@ function csv(rows: number, tag: string): Buffer {
 }
 
 async function queueUploads(count: number, rows: number) {
-  const uploads = new UploadStore(redis, prefix, { maxBytes: 50e6, ttlSeconds: 3600 });
+  const uploads = new UploadStore(new FsBlobStore(TEST_BLOB_DIR), prefix, { maxBytes: 50e6, ttlSeconds: 3600 });
   const jobs = [];
   for (let n = 0; n < count; n++) {
     const body = csv(rows, `u${n}`);

@@ -2,9 +2,10 @@ import express, { type Express, type Request } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
-import { CampaignStore } from '../domain/campaign-store';
+import type { CampaignStore } from '../domain/campaign-store';
 import { appKeys } from '../lib/keys';
 import { closeQueues, createQueues, type Queues } from '../queues/queues';
+import { createStores, type Stores } from '../storage/stores';
 import { errorHandler, notFoundHandler } from './errors';
 import { accessLog } from './gateway/access-log';
 import { authenticate } from './gateway/auth';
@@ -31,8 +32,8 @@ export interface AppDeps {
   /** A request-role connection (fails fast while Redis is down). Not closed by the app. */
   readonly redis: Redis;
   readonly logger: Logger;
-  /** @default new CampaignStore(redis, config.REDIS_KEY_PREFIX) */
-  readonly store?: CampaignStore;
+  /** Campaigns, artifacts, uploads and the blob store. @default createStores(redis, config), closed by close() */
+  readonly stores?: Stores;
   /** @default () => new Date() */
   readonly now?: () => Date;
   /** Sent as X-Gateway-Version. @default the package.json version */
@@ -43,6 +44,7 @@ export interface AppDeps {
 
 /** What routers receive: the deps with defaults resolved, plus the OpenAPI registry to register in. */
 export interface ApiContext extends AppDeps {
+  readonly stores: Stores;
   readonly store: CampaignStore;
   readonly now: () => Date;
   readonly version: string;
@@ -74,10 +76,13 @@ const isPublic = (req: Request) => PUBLIC.has(req.path) || req.path === DOCS_PAT
  */
 export function createApp(deps: AppDeps): ApiApp {
   const { config, redis, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const stores = deps.stores ?? createStores(redis, config, { now });
   const context: ApiContext = {
     ...deps,
-    store: deps.store ?? new CampaignStore(redis, config.REDIS_KEY_PREFIX),
-    now: deps.now ?? (() => new Date()),
+    stores,
+    store: stores.campaigns,
+    now,
     version: deps.version ?? packageVersion(),
     registry: new OpenApiRegistry(),
     queues: deps.queues ?? createQueues(config, redis),
@@ -126,7 +131,7 @@ export function createApp(deps: AppDeps): ApiApp {
   );
   app.use(jsonBody({ limitBytes: config.BODY_LIMIT_BYTES }));
 
-  app.use(createHealthRouter({ redis, isShuttingDown: () => shuttingDown }));
+  app.use(createHealthRouter({ redis, blobs: stores.blobs, isShuttingDown: () => shuttingDown }));
   app.use(createMetricsRouter(metrics));
   app.use(createGatewayStatsRouter({ stats, registry: context.registry }));
   app.use(createCampaignsRouter(context));
@@ -148,6 +153,7 @@ export function createApp(deps: AppDeps): ApiApp {
     close: async () => {
       await stats.close();
       if (!deps.queues) await closeQueues(context.queues);
+      if (!deps.stores) await stores.close();
     },
   };
 }

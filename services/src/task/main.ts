@@ -5,6 +5,7 @@ import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis } from '../lib/redis';
 import { isJobName, JOB_NAMES, PAYLOADS, queueOf, type JobName } from '../queues/contract';
 import { closeQueues, createQueues, enqueue, InvalidPayloadError, newTaskId } from '../queues/queues';
+import { createStores } from '../storage/stores';
 import { createProcessorContext } from '../workers/processor-context';
 import { runJob } from '../workers/processors';
 
@@ -99,12 +100,13 @@ async function runInline(cfg: Config, args: TaskArgs): Promise<number> {
   const logger = createLogger({ service: 'pca-agent-task', level: cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL });
   const redis = createRedis(cfg, 'worker', 'pca-agent-task');
   const queues = createQueues(cfg, redis);
+  const stores = createStores(redis, cfg);
   const started = Date.now();
   const id = `inline-${newTaskId()}`;
   let timer: NodeJS.Timeout | undefined;
   try {
     const result = await Promise.race([
-      runJob({ id, name: args.job, data: args.data, updateProgress: () => Promise.resolve() }, createProcessorContext(cfg, redis, queues, logger)),
+      runJob({ id, name: args.job, data: args.data, updateProgress: () => Promise.resolve() }, createProcessorContext(cfg, redis, queues, logger, stores)),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`timed out after ${args.timeoutSeconds}s`)), args.timeoutSeconds * 1000);
       }),
@@ -117,6 +119,7 @@ async function runInline(cfg: Config, args: TaskArgs): Promise<number> {
   } finally {
     clearTimeout(timer);
     await closeQueues(queues);
+    await stores.close();
     await closeRedis(redis);
   }
 }
