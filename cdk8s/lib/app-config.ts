@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { envDefault, type Config } from '../../services/src/config/env';
 import { ENV as ENV_KEY, isEnvNode, type EnvName as AppEnvName, type EnvNode } from './env-values';
+import { BLOB_MOUNT_PATH } from './blob-storage';
 import { HelmObject } from './helm/helm-object';
 import type { k8s } from 'cdk8s-plus-27';
 import { when } from './helm/template';
@@ -50,6 +51,7 @@ export class AppConfig extends Construct {
       DASHBOARD_PORT: String(APP_PORTS.dashboard),
       TRUST_PROXY_HOPS: TRUST_PROXY_HOPS_VALUE,
       SCHEDULER_ENABLED: 'false',
+      BLOB_FS_DIR: BLOB_MOUNT_PATH,
       ...envValuesData(),
       OTEL_EXPORTER_OTLP_ENDPOINT: when(v.otelCollector.enabled.expr, props.otlpEndpoint),
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',

@@ -61,8 +61,9 @@ export class CronJobs extends Construct {
                   restartPolicy: 'Never',
                   scheduling: v.cronJobs,
                   extraVolumes: v.cronJobs.extraVolumes,
+                  volumes: ctx.blobs.volumes(),
                   containers: [
-                    appContainer(ctx, { name: 'task', role: 'task', args: ['task', job, ...SCHEDULED_TASK_ARGS[job]], resources: v.cronJobs.resources, extras: v.cronJobs }),
+                    appContainer(ctx, { name: 'task', role: 'task', args: ['task', job, ...SCHEDULED_TASK_ARGS[job]], resources: v.cronJobs.resources, extras: v.cronJobs, blobs: true }),
                   ],
                 }),
               },

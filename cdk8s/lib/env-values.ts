@@ -86,6 +86,7 @@ export const CHART_SET: Partial<Record<EnvName, string>> = {
   WORKER_HTTP_PORT: 'the worker containerPort the Service, probes and KEDA use',
   DASHBOARD_PORT: 'the dashboard containerPort the Service and probes use',
   SCHEDULER_ENABLED: 'false: the CronJobs run the schedules',
+  BLOB_FS_DIR: 'the mount path of the artifacts PVC (artifacts.backend=filesystem)',
   API_KEYS: 'auth Secret (auth.apiKeys, or auth.existingSecret key API_KEYS)',
   API_KEYS_READ_ONLY: 'auth Secret (auth.readOnlyApiKeys, or auth.existingSecret key API_KEYS_READ_ONLY)',
   JWT_SECRET: 'auth Secret (generated, or auth.existingSecret key JWT_SECRET)',
