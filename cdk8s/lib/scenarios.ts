@@ -59,7 +59,7 @@ export const SCENARIOS: Record<string, Json> = {
     artifacts: {
       backend: 's3',
       downloadMode: 'redirect',
-      s3: { endpoint: 'https://minio.example.internal:9000', bucket: 'pca-artifacts', prefix: 'prod', pathStyle: true, existingSecret: 'pca-s3-keys' },
+      s3: { endpoint: 'http://minio.example.internal:9000', bucket: 'pca-artifacts', prefix: 'prod', pathStyle: true, existingSecret: 'pca-s3-keys' },
     },
   },
   // The filesystem store on a ReadWriteMany claim, so API and workers may run on several nodes.

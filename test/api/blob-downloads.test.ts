@@ -53,7 +53,10 @@ test('s3: an upload lands in the bucket, not in Redis; a report streams from the
   const body = Buffer.alloc(3 * 1024 * 1024, 7);
   await a.context.stores.artifacts.put('rpt_s3', body, { format: 'pdf', filename: 'r.pdf', job_id: 'j' });
   const res = await request(a.app).get('/api/v1/reports/rpt_s3').set(auth).buffer(true).parse((r, cb) => {
-    void readAll(r).then((b) => cb(null, b), cb);
+    readAll(r as unknown as AsyncIterable<Buffer>).then(
+      (b) => cb(null, b),
+      (e: Error) => cb(e, null),
+    );
   });
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toBe('application/pdf');

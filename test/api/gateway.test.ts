@@ -12,7 +12,7 @@ let apps: TestApp[] = [];
 
 /** Stores around a failing campaign store (these tests touch no artifact or upload). */
 function storesWith(campaigns: CampaignStore): Stores {
-  return { campaigns, artifacts: {} as never, uploads: {} as never, blobs: new FsBlobStore(TEST_BLOB_DIR), close: async () => undefined };
+  return { campaigns, artifacts: {} as never, uploads: {} as never, imports: {} as never, blobs: new FsBlobStore(TEST_BLOB_DIR), close: async () => undefined };
 }
 
 async function app(env: Record<string, string> = {}, deps: Parameters<typeof makeApp>[2] = {}): Promise<TestApp> {

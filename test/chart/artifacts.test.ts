@@ -49,7 +49,7 @@ describe('artifacts blob store in the chart', () => {
     const withKeys = render(['-f', join(CHART_DIR, 'ci', 's3-artifacts-values.yaml')]);
     expect(withKeys.filter((o) => o.kind === 'PersistentVolumeClaim')).toEqual([]);
     expect(configOf(withKeys)).toMatchObject({
-      BLOB_BACKEND: 's3', S3_BUCKET: 'pca-artifacts', S3_ENDPOINT: 'https://minio.example.internal:9000',
+      BLOB_BACKEND: 's3', S3_BUCKET: 'pca-artifacts', S3_ENDPOINT: 'http://minio.example.internal:9000',
       S3_PREFIX: 'prod', S3_FORCE_PATH_STYLE: 'true', S3_REGION: 'us-east-1', REPORT_DOWNLOAD_MODE: 'redirect',
     });
     for (const { spec } of blobPods(withKeys)) {
@@ -74,6 +74,6 @@ describe('artifacts blob store in the chart', () => {
     expect(fs).toContain('PVC rel-pca-agent-blobs (ReadWriteOnce)');
     expect(fs).toMatch(/several\s+nodes use artifacts\.filesystem\.accessMode=ReadWriteMany/);
     expect(fs).toContain('--set artifacts.backend=s3');
-    expect(notes(['-f', join(CHART_DIR, 'ci', 's3-artifacts-values.yaml')])).toContain('bucket pca-artifacts under prod/ at https://minio.example.internal:9000; credentials: Secret pca-s3-keys');
+    expect(notes(['-f', join(CHART_DIR, 'ci', 's3-artifacts-values.yaml')])).toContain('bucket pca-artifacts under prod/ at http://minio.example.internal:9000; credentials: Secret pca-s3-keys');
   });
 });

@@ -141,7 +141,7 @@ test('s3: a store that dies in the middle of a multipart upload fails the put an
   const store = s3Store({ endpoint: `http://127.0.0.1:${proxy.port}` });
   let sent = 0;
   async function* body() {
-    for (const chunk of chunks(24 * 1024 * 1024, 256 * 1024)) {
+    for await (const chunk of chunks(24 * 1024 * 1024, 256 * 1024)) {
       sent += chunk.length;
       // past the first 8 MiB part: the upload is under way when the store goes away
       if (sent === 12 * 1024 * 1024) proxy.cut();

@@ -20,6 +20,8 @@ export function appKeys(prefix: string) {
     artifactMeta: (id: string) => `${prefix}:artifact-meta:${id}`,
     artifactIndex: `${prefix}:artifacts:by-created`,
     uploadRows: (jobId: string) => `${prefix}:upload-rows:${jobId}`,
+    uploadStage: (uploadId: string) => `${prefix}:upload-stage:${uploadId}`,
+    uploadState: (uploadId: string) => `${prefix}:upload-state:${uploadId}`,
   };
 }
 

@@ -5,6 +5,7 @@ import { ArtifactStore } from './artifact-store';
 import type { BlobStore } from './blob-store';
 import { FsBlobStore } from './fs-blob-store';
 import { S3BlobStore } from './s3-blob-store';
+import { UploadImports } from './upload-imports';
 import { UploadStore } from './upload-store';
 
 /** Every store a process uses, built once by each entry point (API, worker, task). */
@@ -12,6 +13,8 @@ export interface Stores {
   readonly campaigns: CampaignStore;
   readonly artifacts: ArtifactStore;
   readonly uploads: UploadStore;
+  /** Staged, all-or-nothing imports of uploads, with their state per upload. */
+  readonly imports: UploadImports;
   /** File bytes (artifacts, uploads, backups): never the queue Redis. */
   readonly blobs: BlobStore;
   /** Closes the blob store's connections (not Redis, which the caller owns); safe to call twice. */
@@ -58,9 +61,11 @@ export function createStores(redis: Redis, cfg: StoreConfig, opts: CreateStoresO
   const prefix = cfg.REDIS_KEY_PREFIX;
   const now = opts.now ?? (() => new Date());
   const blobs = opts.blobs ?? createBlobStore(cfg);
+  const campaigns = new CampaignStore(redis, prefix, now);
   return {
     blobs,
-    campaigns: new CampaignStore(redis, prefix, now),
+    campaigns,
+    imports: new UploadImports(redis, prefix, campaigns),
     artifacts: new ArtifactStore(redis, blobs, prefix, { retentionDays: cfg.REPORT_RETENTION_DAYS, maxBytes: cfg.REPORT_MAX_BYTES }, now),
     uploads: new UploadStore(blobs, prefix, { maxBytes: cfg.UPLOAD_MAX_BYTES, ttlSeconds: cfg.UPLOAD_TTL_SECONDS }),
     close: async () => {

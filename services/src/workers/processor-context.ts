@@ -7,6 +7,7 @@ import type { Queues } from '../queues/queues';
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { BlobStore } from '../storage/blob-store';
 import type { Stores } from '../storage/stores';
+import type { UploadImports } from '../storage/upload-imports';
 import type { UploadStore } from '../storage/upload-store';
 
 /** What a processor needs from the job: a BullMQ Job fits, and so does the task's inline stand-in. */
@@ -24,6 +25,7 @@ export interface ProcessorContext {
   readonly store: CampaignStore;
   readonly artifacts: ArtifactStore;
   readonly uploads: UploadStore;
+  readonly imports: UploadImports;
   readonly blobs: BlobStore;
   readonly queues: Queues;
   readonly logger: Logger;
@@ -50,6 +52,7 @@ export function createProcessorContext(
     store: stores.campaigns,
     artifacts: stores.artifacts,
     uploads: stores.uploads,
+    imports: stores.imports,
     blobs: stores.blobs,
   };
 }
