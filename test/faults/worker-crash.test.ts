@@ -122,3 +122,27 @@ test('past WORKER_SHUTDOWN_TIMEOUT_MS the worker exits anyway (1); the cut-off j
   expect(done.returnvalue).toMatchObject({ rows_imported: 20_000 });
   expect(await new CampaignStore(redis, prefix).count()).toBe(20_000);
 });
+
+test('a worker SIGKILLed in the middle of a 100k-row import: the store holds none of the upload before the retry and all of it, once, after', async () => {
+  const ROWS = 100_000;
+  const [job] = await queueUploads(1, ROWS);
+  const first = await startWorkerProcess(env());
+  workers.push(first);
+  await waitFor('the import is under way', async () => {
+    const p = (await queues.uploads.getJob(job!.id!))?.progress as { rows_read?: number } | undefined;
+    return (p?.rows_read ?? 0) >= 20_000;
+  }, 120_000, 20);
+  first.proc.signal('SIGKILL');
+  expect((await first.proc.exited).signal).toBe('SIGKILL');
+  const progress = (await queues.uploads.getJob(job!.id!))!.progress as { rows_read?: number; rows_committed?: number };
+  const store = new CampaignStore(redis, prefix);
+  // killed while staging: nothing of the upload is visible; killed mid-commit the retry completes it
+  if (progress.rows_committed === undefined) expect(await store.count()).toBe(0);
+
+  workers.push(await startWorkerProcess(env()));
+  await waitFor('recovered and completed', async () => (await job!.getState()) === 'completed', 240_000, 100);
+  const done = (await queues.uploads.getJob(job!.id!))!;
+  expect(done.returnvalue).toMatchObject({ rows_total: ROWS, rows_imported: ROWS, rows_invalid: 0 });
+  expect(await store.count()).toBe(ROWS);
+  expect(await redis.exists(`${prefix}:upload-stage:up0`)).toBe(0);
+}, 400_000);
