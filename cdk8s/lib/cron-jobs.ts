@@ -18,6 +18,7 @@ export function cronJobSuffix(job: ScheduledJobName): string {
  */
 export const SCHEDULED_TASK_ARGS: Record<ScheduledJobName, readonly string[]> = {
   cleanup_old_reports: [],
+  backup_data: [],
   refresh_benchmarks: [],
   health_check: ['--inline'],
 };

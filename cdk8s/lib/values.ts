@@ -95,6 +95,7 @@ export const CRON_VALUES_KEY = {
   cleanup_old_reports: 'cleanupOldReports',
   refresh_benchmarks: 'refreshBenchmarks',
   health_check: 'healthCheck',
+  backup_data: 'backupData',
 } as const satisfies Record<ScheduledJobName, string>;
 
 function cronJob(job: ScheduledJobName) {
@@ -233,6 +234,10 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     maxUncompressedBytes: fromEnv('UPLOAD_MAX_UNCOMPRESSED_BYTES'),
     ttlSeconds: fromEnv('UPLOAD_TTL_SECONDS'),
   }),
+  backups: v.group('backup_data retention (snapshots of the Redis data in the artifacts blob store under backups/)', {
+    keepDaily: fromEnv('BACKUP_KEEP_DAILY'),
+    keepWeekly: fromEnv('BACKUP_KEEP_WEEKLY'),
+  }),
   artifacts: v.group('the blob store of report artifacts, uploads and backups (file bytes never go to the queue Redis)', {
     backend: fromEnv('BLOB_BACKEND', {
       description: 'filesystem: a PVC shared by the API, workers and CronJobs (works on a one-node cluster such as kind; several nodes need accessMode ReadWriteMany or s3); s3: any S3-compatible bucket',
@@ -270,6 +275,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     [CRON_VALUES_KEY.cleanup_old_reports]: cronJob('cleanup_old_reports'),
     [CRON_VALUES_KEY.refresh_benchmarks]: cronJob('refresh_benchmarks'),
     [CRON_VALUES_KEY.health_check]: cronJob('health_check'),
+    [CRON_VALUES_KEY.backup_data]: cronJob('backup_data'),
     resources: resources('50m', '128Mi', '500m', '512Mi'),
     ...scheduling('CronJob'),
     ...extras('CronJob'),

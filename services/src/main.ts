@@ -3,7 +3,7 @@ import { ConfigError } from './config/env';
 import { BlobStoreConfigError } from './storage/blob-store';
 
 // One entry point, one role per process: the container image runs any of them by command.
-const USAGE = 'usage: main.js api | worker | dashboard | task <job_name> [--inline] [--timeout <s>] | seed | smoke [--api-url <url>]';
+const USAGE = 'usage: main.js api | worker | dashboard | task <job_name> [--inline] [--timeout <s>] | restore <backup> [--force] | seed | smoke [--api-url <url>]';
 
 // require (not import()) keeps every role on the CommonJS loader that OpenTelemetry instruments.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
@@ -20,6 +20,8 @@ async function main(argv: string[]): Promise<number | void> {
       return load<typeof import('./dashboard/main')>('./dashboard/main').runDashboard();
     case 'task':
       return load<typeof import('./task/main')>('./task/main').runTask(rest);
+    case 'restore':
+      return load<typeof import('./restore/main')>('./restore/main').runRestore(rest);
     case 'smoke':
       return load<typeof import('./smoke/main')>('./smoke/main').runSmoke(rest);
     case 'seed':

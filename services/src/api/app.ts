@@ -87,7 +87,12 @@ export function createApp(deps: AppDeps): ApiApp {
     registry: new OpenApiRegistry(),
     queues: deps.queues ?? createQueues(config, redis),
   };
-  const metrics = createApiMetrics();
+  const metrics = createApiMetrics({
+    backupLastSuccess: async () => {
+      const raw = await redis.get(appKeys(config.REDIS_KEY_PREFIX).backupLastSuccess);
+      return raw ? Date.parse((JSON.parse(raw) as { at: string }).at) / 1000 : null;
+    },
+  });
   const stats = new GatewayStats({
     redis,
     prefix: config.REDIS_KEY_PREFIX,

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type AuthFailureReason = 'missing' | 'invalid_key' | 'invalid_token' | 'expired' | 'insufficient_scope';
 
@@ -13,9 +13,29 @@ export interface ApiMetrics {
  * A registry per app (never prom-client's global one), so two apps in one process, as in the tests,
  * keep separate counts.
  */
-export function createApiMetrics(): ApiMetrics {
+export interface ApiMetricsOptions {
+  /** When the last backup_data run succeeded (epoch seconds), read at scrape time; null before the first. */
+  readonly backupLastSuccess?: () => Promise<number | null>;
+}
+
+export function createApiMetrics(opts: ApiMetricsOptions = {}): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const lastBackup = opts.backupLastSuccess;
+  if (lastBackup) {
+    // Served by the API (always running), not the workers (scaled to zero between jobs): an alert on its
+    // age catches a schedule that stopped succeeding. Absent until the first backup.
+    new Gauge({
+      name: 'pca_backup_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful backup_data run',
+      registers: [registry],
+      async collect() {
+        const at = await lastBackup().catch(() => null);
+        if (at === null) this.reset();
+        else this.set(at);
+      },
+    });
+  }
   return {
     registry,
     httpDuration: new Histogram({

@@ -101,6 +101,8 @@ export const envSchema = z.object({
   S3_PREFIX: z.string().regex(/^([A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*$/, 'a key prefix such as pca/prod').default('').describe('object keys start with this prefix, so several installs share a bucket'),
   S3_FORCE_PATH_STYLE: bool.default(false).describe('path-style S3 URLs (MinIO, Ceph and most self-hosted S3 need it)'),
   REPORT_DOWNLOAD_MODE: z.enum(['stream', 'redirect']).default('stream').describe('GET /api/v1/reports/{id}: stream through the API, or redirect to a presigned URL (s3 only)'),
+  BACKUP_KEEP_DAILY: int(1, 366).default(7).describe('backup_data keeps the newest backup of each of this many most recent days'),
+  BACKUP_KEEP_WEEKLY: int(0, 520).default(4).describe('…and of each of this many most recent ISO weeks'),
   REPORT_PRESIGN_SECONDS: int(10, 7 * 86_400).default(300).describe('lifetime of a presigned download URL (REPORT_DOWNLOAD_MODE=redirect)'),
 });
 

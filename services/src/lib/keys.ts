@@ -20,6 +20,7 @@ export function appKeys(prefix: string) {
     artifactMeta: (id: string) => `${prefix}:artifact-meta:${id}`,
     artifactIndex: `${prefix}:artifacts:by-created`,
     uploadRows: (jobId: string) => `${prefix}:upload-rows:${jobId}`,
+    backupLastSuccess: `${prefix}:backup:last-success`,
     uploadStage: (uploadId: string) => `${prefix}:upload-stage:${uploadId}`,
     uploadState: (uploadId: string) => `${prefix}:upload-state:${uploadId}`,
   };

@@ -8,7 +8,7 @@ import { campaignIdSchema, campaignInputSchema, CHANNELS } from '../domain/campa
 export const QUEUES = {
   reports: ['generate_campaign_report', 'generate_pdf_report', 'generate_excel_report'],
   uploads: ['process_bulk_upload'],
-  maintenance: ['cleanup_old_reports', 'refresh_benchmarks', 'health_check'],
+  maintenance: ['cleanup_old_reports', 'refresh_benchmarks', 'health_check', 'backup_data'],
 } as const;
 
 export type QueueName = keyof typeof QUEUES;
@@ -22,6 +22,7 @@ export const SCHEDULED_JOBS = {
   cleanup_old_reports: { schedule: '0 2 * * *' },
   refresh_benchmarks: { schedule: '0 0 * * *' },
   health_check: { schedule: '*/5 * * * *' },
+  backup_data: { schedule: '0 3 * * *' },
 } as const satisfies Partial<Record<JobName, { schedule: string }>>;
 
 export type ScheduledJobName = keyof typeof SCHEDULED_JOBS;
@@ -116,6 +117,7 @@ export const PAYLOADS = {
   cleanup_old_reports: emptyPayloadSchema,
   refresh_benchmarks: emptyPayloadSchema,
   health_check: emptyPayloadSchema,
+  backup_data: emptyPayloadSchema,
 } as const satisfies Record<JobName, z.ZodType>;
 
 export type PayloadOf<J extends JobName> = z.infer<(typeof PAYLOADS)[J]>;
@@ -134,6 +136,17 @@ export interface ArtifactResult {
   readonly expires_at: string;
 }
 
+/** What backup_data returns: the snapshot it wrote and what the retention kept and removed. */
+export const backupResultSchema = z.strictObject({
+  key: z.string().describe('blob store key of the snapshot, backups/<timestamp>.rdb'),
+  size_bytes: z.number().int().min(0),
+  took_ms: z.number().int().min(0),
+  kept: z.array(z.string()).describe('backups kept by the retention (BACKUP_KEEP_DAILY, BACKUP_KEEP_WEEKLY)'),
+  removed: z.array(z.string()).describe('older backups this run deleted'),
+});
+
+export type BackupResult = z.infer<typeof backupResultSchema>;
+
 /** What each job returns (stored by BullMQ as the job's return value, read back by the task API). */
 export interface JobResults {
   generate_campaign_report: ArtifactResult & { readonly report: import('../reports/report-types').CampaignReport };
@@ -143,6 +156,7 @@ export interface JobResults {
   cleanup_old_reports: import('../storage/artifact-store').CleanupSummary;
   refresh_benchmarks: import('../reports/report-types').BenchmarkSet;
   health_check: import('../workers/health-check').HealthReport;
+  backup_data: BackupResult;
 }
 
 export type ResultOf<J extends JobName> = JobResults[J];

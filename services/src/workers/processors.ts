@@ -1,6 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { PAYLOADS, SCHEDULED_JOBS, type JobName, type ResultOf } from '../queues/contract';
 import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
+import { backupData } from './backup-data';
 import { cleanupOldReports } from './cleanup-old-reports';
 import { generateCampaignReport } from './generate-campaign-report';
 import { generateExcelReport } from './generate-excel-report';
@@ -19,6 +20,7 @@ export const PROCESSORS: { readonly [J in JobName]: Processor<J> } = {
   cleanup_old_reports: cleanupOldReports,
   refresh_benchmarks: refreshBenchmarks,
   health_check: healthCheck,
+  backup_data: backupData,
 };
 
 /**
