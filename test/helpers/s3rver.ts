@@ -10,7 +10,6 @@ interface S3rverInstance {
 type S3rverClass = new (opts: { port: number; address: string; silent: boolean; directory: string }) => S3rverInstance;
 
 // s3rver ships no types: the two methods used here are declared above.
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS package without types
 const S3rver = require('s3rver') as S3rverClass;
 
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;

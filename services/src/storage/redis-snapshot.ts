@@ -64,7 +64,7 @@ async function open(ep: RedisEndpoint, timeoutMs: number): Promise<Socket> {
   socket.setTimeout(timeoutMs, () => socket.destroy(new SnapshotError(`no data from Redis at ${ep.host}:${ep.port} for ${timeoutMs} ms`)));
   await new Promise<void>((resolve, reject) => {
     socket.once(ep.tls ? 'secureConnect' : 'connect', () => resolve());
-    socket.once('error', (err) => reject(new SnapshotError(`cannot connect to Redis at ${ep.host}:${ep.port}: ${err.message}`, { cause: err })));
+    socket.once('error', (err: Error) => reject(new SnapshotError(`cannot connect to Redis at ${ep.host}:${ep.port}: ${err.message}`, { cause: err })));
   });
   return socket;
 }

@@ -68,7 +68,7 @@ export class S3BlobStore implements BlobStore {
 
   async put(key: string, body: BlobBody, opts?: BlobPutOptions): Promise<number> {
     let size = 0;
-    let bodyError: unknown;
+    let bodyError: Error | undefined;
     const counted = Readable.from(
       (async function* () {
         try {
@@ -77,8 +77,8 @@ export class S3BlobStore implements BlobStore {
             yield chunk;
           }
         } catch (err) {
-          bodyError = err;
-          throw err;
+          bodyError = err instanceof Error ? err : new Error(String(err));
+          throw bodyError;
         }
       })(),
     );
@@ -189,9 +189,9 @@ export class S3BlobStore implements BlobStore {
     return new BlobStoreUnavailableError(`object store unreachable (${what}): ${(err as Error).message || name}`, { cause: err });
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (!this.closed) this.client.destroy();
     this.closed = true;
-    this.client.destroy();
+    return Promise.resolve();
   }
 }
