@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<number | void> {
     case 'smoke':
       return load<typeof import('./smoke/main')>('./smoke/main').runSmoke(rest);
     case 'seed':
-      return load<typeof import('./domain/seed-command')>('./domain/seed-command').runSeed(rest);
+      return load<typeof import('./seed/main')>('./seed/main').runSeed(rest);
     default:
       process.stderr.write(`${USAGE}\n`);
       return 2;

@@ -1,20 +1,20 @@
 import request from 'supertest';
-import { ThrowawayRedis, waitFor } from './processes';
+import { RedisServer, waitFor } from '../helpers/processes';
 import { auth, makeApp, ready, testPrefix, type TestApp } from './helpers';
 
-let redis: ThrowawayRedis;
+let redis: RedisServer;
 let a: TestApp;
 const prefix = testPrefix('ready');
 
 beforeAll(async () => {
-  redis = await ThrowawayRedis.start();
+  redis = await RedisServer.start({ aof: false });
   a = makeApp(prefix, { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '300' });
   await ready(a.redis);
 });
 afterAll(async () => {
   await a.close();
   a.redis.disconnect();
-  await redis.stop();
+  await redis.close();
 });
 
 test('Redis down: /health stays 200, /ready 503 with the reason, API 503 fast; all recover without a restart', async () => {

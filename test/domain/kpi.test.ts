@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { addTotals, campaignKpis, computeKpis, elapsedShare, emptyTotals, ratio, roundKpis, type Totals } from '../../services/src/domain/kpi';
+import { addTotals, campaignKpis, computeKpis, elapsedShare, emptyTotals, isOverspending, OVERSPEND_PACING, ratio, roundKpis, type Totals } from '../../services/src/domain/kpi';
 
 const totals = (over: Partial<Totals> = {}): Totals => ({
   budget: 1000,
@@ -80,4 +80,11 @@ test('ratio, totals and rounding helpers', () => {
     roas: 3.3333,
     budget_pacing: 1.0001,
   });
+});
+
+test('one overspend rule: at 1.1× pace and above, for the suggested questions and the report insights alike', () => {
+  expect(OVERSPEND_PACING).toBe(1.1);
+  expect(isOverspending(1.1)).toBe(true);
+  expect(isOverspending(1.0999)).toBe(false);
+  expect(isOverspending(null)).toBe(false);
 });

@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import { Redis } from 'ioredis';
 import { CampaignStore } from '../../services/src/domain/campaign-store';
+import { JOB_NAMES } from '../../services/src/queues/contract';
 import { DATASET } from '../helpers/campaign-fixtures';
 import { pdfText } from '../helpers/pdf-text';
 import { RoleProcess, startApiProcess, startWorkerProcess, waitFor, type ApiHandle, type WorkerHandle } from '../helpers/processes';
@@ -62,6 +63,16 @@ test('the task operations are in the OpenAPI document', async () => {
     '/api/v1/analyze-async', '/api/v1/tasks/{task_id}', '/api/v1/uploads', '/api/v1/reports', '/api/v1/reports/{report_id}', '/api/v1/system/health',
   ]));
   expect(Object.keys((doc.paths['/api/v1/uploads']!.post as { requestBody: { content: object } }).requestBody.content)).toEqual(['multipart/form-data']);
+
+  // Each job's result is documented from the contract's schema, one variant per job name.
+  type Variant = { properties: { name: { const: string }; result: { anyOf: [{ properties: Record<string, unknown> }, unknown] } } };
+  const get = doc.paths['/api/v1/tasks/{task_id}']!.get as { responses: { 200: { content: { 'application/json': { schema: { oneOf: Variant[] } } } } } };
+  const variants = get.responses[200].content['application/json'].schema.oneOf;
+  const resultFields = Object.fromEntries(variants.map((v) => [v.properties.name.const, Object.keys(v.properties.result.anyOf[0].properties)]));
+  expect(Object.keys(resultFields).sort()).toEqual(JOB_NAMES.slice().sort());
+  expect(resultFields.generate_campaign_report).toEqual(expect.arrayContaining(['report_id', 'download_url', 'report']));
+  expect(resultFields.process_bulk_upload).toEqual(expect.arrayContaining(['rows_imported', 'errors']));
+  expect(resultFields.health_check).toEqual(expect.arrayContaining(['status', 'queues', 'failures']));
 });
 
 test('task ids are validated before Redis and unknown ones are 404', async () => {

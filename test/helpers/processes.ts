@@ -56,6 +56,16 @@ export async function httpStatus(url: string, timeoutMs = 2000): Promise<number>
   }
 }
 
+/** Waits for a child to exit and returns its exit code (or the signal name); SIGKILLs it past the timeout. */
+export async function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | string> {
+  if (child.exitCode !== null) return child.exitCode;
+  if (child.signalCode !== null) return child.signalCode;
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  clearTimeout(timer);
+  return code ?? signal ?? -1;
+}
+
 export interface ExitInfo {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;

@@ -8,7 +8,7 @@ import { generateCampaignReport } from '../../services/src/workers/generate-camp
 import { generateExcelReport } from '../../services/src/workers/generate-excel-report';
 import { generatePdfReport } from '../../services/src/workers/generate-pdf-report';
 import { healthCheck } from '../../services/src/workers/health-check';
-import { runJob } from '../../services/src/workers/processors';
+import { checkResult, runJob } from '../../services/src/workers/processors';
 import { refreshBenchmarks } from '../../services/src/workers/refresh-benchmarks';
 import { DATASET } from '../helpers/campaign-fixtures';
 import { fakeJob, jobTestEnv, type JobTestEnv } from '../helpers/jobs';
@@ -89,6 +89,16 @@ test('runJob re-validates the payload: bad input is unrecoverable', async () => 
   await expect(runJob(bad, env.ctx)).rejects.toThrow(UnrecoverableError);
   await expect(runJob(bad, env.ctx)).rejects.toThrow(/channel/);
   await expect(runJob(fakeJob('no_such_job', {}), env.ctx)).rejects.toThrow(/unknown job name/);
+});
+
+test('a result is checked against the contract before BullMQ stores it: a mismatch is unrecoverable, extra fields are dropped', async () => {
+  setup('result');
+  const summary = await cleanupOldReports(fakeJob('cleanup_old_reports', {}), env.ctx);
+  expect(checkResult('cleanup_old_reports', { ...summary, internal_buffer: 'x' })).toEqual(summary);
+  const { cutoff: _cutoff, ...missing } = summary;
+  expect(() => checkResult('cleanup_old_reports', missing)).toThrow(UnrecoverableError);
+  expect(() => checkResult('cleanup_old_reports', missing)).toThrow(/cleanup_old_reports returned a result that does not match the contract: cutoff/);
+  expect(() => checkResult('generate_pdf_report', { ...summary })).toThrow(/report_id/);
 });
 
 test('cleanup_old_reports removes exactly what is past retention, twice at once and on an empty store', async () => {

@@ -56,6 +56,22 @@ test('consumes jobs, counts them in /metrics, answers /health and /ready, closes
   worker = undefined;
 });
 
+test('a failure no retry can fix (an artifact over REPORT_MAX_BYTES) fails on its first attempt', async () => {
+  await setup({ WORKER_QUEUES: 'reports', REPORT_MAX_BYTES: '1024', JOB_ATTEMPTS: '3' });
+  worker = await startWorker(cfg, logger);
+  const job = await enqueue(queues, 'generate_pdf_report', {});
+  await waitFor('the report job failed', async () => (await job.getState()) === 'failed', 20_000);
+  const failed = await queues.reports.getJob(job.id!);
+  expect(failed!.opts.attempts).toBe(3);
+  expect(failed!.attemptsMade).toBe(1);
+  expect(failed!.failedReason).toMatch(/exceeds REPORT_MAX_BYTES=1024/);
+});
+
+test('WORKER_LOCK_DURATION_MS has one rule, in the env schema: below 2000 is refused at start-up, naming it', () => {
+  expect(() => loadConfig({ REDIS_URL, WORKER_LOCK_DURATION_MS: '1500' })).toThrow(/WORKER_LOCK_DURATION_MS/);
+  expect(loadConfig({ REDIS_URL, WORKER_LOCK_DURATION_MS: '2000' }).WORKER_LOCK_DURATION_MS).toBe(2000);
+});
+
 test('queue depth is sampled at most every few seconds, not on every scrape', async () => {
   await setup({ WORKER_QUEUES: 'maintenance' });
   worker = await startWorker(cfg, logger);

@@ -1,11 +1,7 @@
 import express, { type Express, type Request } from 'express';
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import type { Config } from '../config/env';
-import type { CampaignStore } from '../domain/campaign-store';
 import { appKeys } from '../lib/keys';
-import { closeQueues, createQueues, type Queues } from '../queues/queues';
-import { createStores, type Stores } from '../storage/stores';
+import { closeQueues, createQueues } from '../queues/queues';
+import { createStores } from '../storage/stores';
 import { errorHandler, notFoundHandler } from './errors';
 import { accessLog } from './gateway/access-log';
 import { authenticate } from './gateway/auth';
@@ -25,32 +21,9 @@ import { createHealthRouter } from './routes/health';
 import { createMetricsRouter } from './routes/metrics';
 import { createTaskRouters } from './routes/task-routers';
 import { packageVersion } from './version';
+import type { ApiContext, AppDeps } from './context';
 
-/** Everything the app needs from outside; server.ts (or a test) creates and owns these. */
-export interface AppDeps {
-  readonly config: Config;
-  /** A request-role connection (fails fast while Redis is down). Not closed by the app. */
-  readonly redis: Redis;
-  readonly logger: Logger;
-  /** Campaigns, artifacts, uploads and the blob store. @default createStores(redis, config), closed by close() */
-  readonly stores?: Stores;
-  /** @default () => new Date() */
-  readonly now?: () => Date;
-  /** Sent as X-Gateway-Version. @default the package.json version */
-  readonly version?: string;
-  /** BullMQ queues the task routes add jobs to. @default created on `redis`, closed by close() */
-  readonly queues?: Queues;
-}
-
-/** What routers receive: the deps with defaults resolved, plus the OpenAPI registry to register in. */
-export interface ApiContext extends AppDeps {
-  readonly stores: Stores;
-  readonly store: CampaignStore;
-  readonly now: () => Date;
-  readonly version: string;
-  readonly registry: OpenApiRegistry;
-  readonly queues: Queues;
-}
+export type { ApiContext, AppDeps };
 
 export interface ApiApp {
   readonly app: Express;

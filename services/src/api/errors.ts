@@ -55,7 +55,7 @@ export function problemBody(req: Request, res: Response, err: ApiError): Problem
     status: err.status,
     detail: err.detail,
     instance: req.originalUrl.split('?')[0] ?? req.originalUrl,
-    request_id: res.locals.requestId as string | undefined,
+    request_id: res.locals.requestId,
     ...(err.errors?.length ? { errors: err.errors } : {}),
   };
 }

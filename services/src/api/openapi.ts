@@ -36,7 +36,7 @@ export const problemSchema = z.object({
   status: z.number().int(),
   detail: z.string(),
   instance: z.string(),
-  request_id: z.string(),
+  request_id: z.string().optional().describe('the X-Request-Id of the request; absent only when it failed before the gateway stamped one'),
   errors: z
     .array(z.object({ field: z.string(), message: z.string(), location: z.enum(['body', 'query', 'params', 'headers']).optional() }))
     .optional(),

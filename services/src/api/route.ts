@@ -4,6 +4,7 @@ import { requireScope } from './gateway/auth';
 import { validate, type ValidatedInput } from './gateway/validate';
 import { ApiError } from './errors';
 import type { OpenApiRegistry, RouteSpec } from './openapi';
+import { mediaType } from './gateway/media-type';
 
 type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
 
@@ -28,7 +29,7 @@ export function defineRoute<const S extends RouteSpec>(router: Router, registry:
     },
     ...(spec.scope ? [requireScope(spec.scope)] : []),
     (req, _res, next) => {
-      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const type = mediaType(req.headers['content-type']);
       if (spec.body && type && bodyType === 'multipart/form-data' && type !== bodyType) {
         return next(new ApiError(415, 'unsupported_media_type', `send the body as ${bodyType}`, [{ field: 'Content-Type', location: 'headers', message: `must be ${bodyType}` }]));
       }

@@ -62,7 +62,7 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY_REPORTS: int(1, 256).optional().describe('jobs in parallel on the reports queue (default WORKER_CONCURRENCY)'),
   WORKER_CONCURRENCY_UPLOADS: int(1, 256).optional().describe('jobs in parallel on the uploads queue (default WORKER_CONCURRENCY)'),
   WORKER_CONCURRENCY_MAINTENANCE: int(1, 256).optional().describe('jobs in parallel on the maintenance queue (default WORKER_CONCURRENCY)'),
-  WORKER_LOCK_DURATION_MS: int(1000, 600_000).default(30_000).describe('BullMQ job lock; a worker that dies loses its jobs to another after this'),
+  WORKER_LOCK_DURATION_MS: int(2000, 600_000).default(30_000).describe('BullMQ job lock; a worker that dies loses its jobs to another after this'),
   WORKER_STALLED_INTERVAL_MS: int(1000, 600_000).default(30_000).describe('how often stalled jobs are looked for'),
   WORKER_MAX_STALLED_COUNT: int(2, 100).default(2).describe('a job interrupted this many times is still retried, not failed'),
   JOB_ATTEMPTS: int(1, 20).default(3).describe('attempts for transient failures (bad input is never retried)'),

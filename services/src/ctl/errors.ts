@@ -1,13 +1,10 @@
+import { PcaError, UsageError } from '../lib/errors';
+
 /** An error the ctl explains to the user in one sentence; main prints `message` and exits 1. */
-export class CtlError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class CtlError extends PcaError {}
 
 /** A command-line mistake: main prints the message with the usage and exits 2. */
-export class UsageError extends CtlError {}
+export { UsageError };
 
 export class ReleaseNotFoundError extends CtlError {}
 
@@ -57,7 +54,7 @@ function statusMessage(body: unknown): string | undefined {
 
 /** Turns any failure into one sentence for the terminal: no stack trace, the context named. */
 export function describeError(err: unknown, where: ErrorContext = {}): string {
-  if (err instanceof CtlError) return err.message;
+  if (err instanceof CtlError || err instanceof UsageError) return err.message;
   const ctx = where.context ? ` (context "${where.context}")` : '';
   const status = (err as { code?: unknown } | undefined)?.code;
   if (typeof status === 'number' && 'body' in (err as object)) {

@@ -1,7 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ClientContext, Redis, Result } from 'ioredis';
 import { appKeys, type AppKeys } from '../lib/keys';
 import type { Campaign, CampaignInput, CampaignPatch, CampaignStatus, Channel } from './campaign';
+import { CampaignConflictError, InvalidCursorError, InvalidFlightError } from './errors';
+
+// The store's Lua commands, typed on every client and pipeline (ioredis' documented declaration merging).
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    /** KEYS: campaign, index members, count, one index per sort field; ARGV: id, json, mode, expected version, members. */
+    pcaCampaignUpsert(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
+    /** KEYS as for the upsert; ARGV: id. */
+    pcaCampaignDelete(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
+  }
+}
+
+/** Clients that have the commands defined (many stores share one client). */
+const SCRIPTED = new WeakSet<Redis>();
 
 export const SORT_FIELDS = ['start_date', 'end_date', 'name', 'budget', 'spend', 'revenue', 'created_at'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
@@ -29,20 +43,6 @@ export interface ListOptions extends CampaignFilter {
 export interface Page {
   readonly items: Campaign[];
   readonly next_cursor: string | null;
-}
-
-export class CampaignConflictError extends Error {
-  constructor(readonly id: string) {
-    super(`campaign ${id} already exists`);
-    this.name = this.constructor.name;
-  }
-}
-
-export class InvalidCursorError extends Error {
-  constructor() {
-    super('cursor is not valid for this sort');
-    this.name = this.constructor.name;
-  }
 }
 
 // Separator below every printable character, so "ab" sorts before "abc" in a lexicographic index.
@@ -113,9 +113,10 @@ export class CampaignStore {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.keys = appKeys(prefix);
-    if (!('pcaCampaignUpsert' in redis)) {
+    if (!SCRIPTED.has(redis)) {
       redis.defineCommand('pcaCampaignUpsert', { lua: UPSERT });
       redis.defineCommand('pcaCampaignDelete', { lua: DELETE });
+      SCRIPTED.add(redis);
     }
   }
 
@@ -130,9 +131,7 @@ export class CampaignStore {
 
   private async write(c: Campaign, mode: UpsertMode, expectedVersion?: number): Promise<number> {
     const members = SORT_FIELDS.map((f) => `${sortKey(c, f)}${SEP}${c.id}`);
-    const run = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).pcaCampaignUpsert!;
-    return run.call(
-      this.redis,
+    return this.redis.pcaCampaignUpsert(
       3 + SORT_FIELDS.length,
       ...this.scriptKeys(c.id),
       c.id,
@@ -165,8 +164,7 @@ export class CampaignStore {
       const prev = existing[n] ? (JSON.parse(existing[n]) as Campaign) : undefined;
       const c = this.toCampaign(input, input.id, prev?.created_at);
       const members = SORT_FIELDS.map((f) => `${sortKey(c, f)}${SEP}${c.id}`);
-      (pipeline as unknown as Record<string, (...a: unknown[]) => unknown>).pcaCampaignUpsert!.call(
-        pipeline,
+      pipeline.pcaCampaignUpsert(
         3 + SORT_FIELDS.length,
         ...this.scriptKeys(c.id),
         c.id,
@@ -207,7 +205,7 @@ export class CampaignStore {
       const version = (JSON.parse(entry) as { v: number }).v;
       const next: Campaign = { ...current, ...patch, id, updated_at: this.now().toISOString() };
       if (next.start_date > next.end_date) {
-        throw new RangeError(`end_date ${next.end_date} is before start_date ${next.start_date}`);
+        throw new InvalidFlightError(next.start_date, next.end_date);
       }
       const result = await this.write(next, 'update', version);
       if (result === -2) return null;
@@ -217,8 +215,7 @@ export class CampaignStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    const run = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).pcaCampaignDelete!;
-    return (await run.call(this.redis, 3 + SORT_FIELDS.length, ...this.scriptKeys(id), id)) === 1;
+    return (await this.redis.pcaCampaignDelete(3 + SORT_FIELDS.length, ...this.scriptKeys(id), id)) === 1;
   }
 
   async count(): Promise<number> {

@@ -31,6 +31,14 @@ export interface Kpis {
   readonly budget_pacing: number | null;
 }
 
+/** Spending this much faster than its flight allows (budget pacing) is overspending. */
+export const OVERSPEND_PACING = 1.1;
+
+/** The one overspend rule the suggested questions and the report insights share. */
+export function isOverspending(pacing: number | null): pacing is number {
+  return pacing !== null && pacing >= OVERSPEND_PACING;
+}
+
 export function ratio(numerator: number, denominator: number): number | null {
   if (denominator === 0 || !Number.isFinite(numerator) || !Number.isFinite(denominator)) return null;
   const value = numerator / denominator;

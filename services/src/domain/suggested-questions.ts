@@ -1,5 +1,5 @@
 import type { Campaign, Channel } from './campaign';
-import { addTotals, campaignKpis, computeKpis, emptyTotals, type Totals } from './kpi';
+import { addTotals, campaignKpis, computeKpis, emptyTotals, isOverspending, type Totals } from './kpi';
 
 /** A question worth asking of the stored data, with the request that answers it. */
 export interface SuggestedQuestion {
@@ -17,8 +17,6 @@ export interface SuggestedQuestion {
 
 const CAMPAIGNS_PATH = '/api/v1/campaigns';
 const MAX_IDS = 5;
-/** A campaign spending this much faster than its flight is overspending. */
-export const OVERSPEND_PACING = 1.1;
 /** CTR below this share of its channel's CTR counts as under the benchmark. */
 export const CTR_BENCHMARK_SHARE = 0.5;
 /** Campaigns with fewer impressions have no meaningful CTR. */
@@ -89,7 +87,7 @@ export class QuestionFinder {
       this.monthByChannel.set(c.channel, { totals: addTotals(cur.totals, c), n: cur.n + 1 });
     }
     const k = campaignKpis(c, this.asOf);
-    if (c.status === 'active' && k.budget_pacing !== null && k.budget_pacing > OVERSPEND_PACING) {
+    if (c.status === 'active' && isOverspending(k.budget_pacing)) {
       this.overspending.add(k.budget_pacing, { id: c.id, pacing: k.budget_pacing });
     }
     if (c.spend > 0 && c.clicks > 0 && c.conversions === 0) this.noConversions.add(c.spend, { id: c.id, spend: c.spend });

@@ -1,5 +1,19 @@
 import { z } from 'zod';
 import { campaignIdSchema, campaignInputSchema, CHANNELS } from '../domain/campaign';
+import {
+  artifactResultSchema,
+  benchmarkSetSchema,
+  campaignReportSchema,
+  backupResultSchema,
+  cleanupSummarySchema,
+  healthReportSchema,
+  REPORT_FORMATS,
+  UPLOAD_FORMATS,
+  uploadSummarySchema,
+  type ReportFormat,
+} from './results';
+
+export * from './results';
 
 /**
  * The queue contract: queue names, job names and the payload of every job. The API, the worker, the
@@ -80,9 +94,6 @@ function reportRules<T extends z.ZodType<ReportInputFields>>(schema: T) {
 /** Input of generate_campaign_report and of the PDF/XLSX reports: filters or inline rows; empty = all stored. */
 export const reportInputSchema = reportRules(z.strictObject(reportInputShape));
 
-export const REPORT_FORMATS = ['json', 'pdf', 'xlsx'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
-
 /** The job that renders each report format. */
 export const REPORT_JOBS = {
   json: 'generate_campaign_report',
@@ -100,7 +111,7 @@ export type ReportInput = z.infer<typeof reportInputSchema>;
 export const uploadPayloadSchema = z.strictObject({
   upload_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   filename: z.string().max(255),
-  format: z.enum(['csv', 'xlsx']),
+  format: z.enum(UPLOAD_FORMATS),
   size: z.number().int().min(0),
 });
 
@@ -125,41 +136,19 @@ export type PayloadOf<J extends JobName> = z.infer<(typeof PAYLOADS)[J]>;
 /** Every task id the API hands out or accepts; checked before any Redis access. */
 export const TASK_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** A report artifact as the report jobs return it. */
-export interface ArtifactResult {
-  readonly report_id: string;
-  readonly format: 'json' | 'pdf' | 'xlsx';
-  readonly content_type: string;
-  readonly filename: string;
-  readonly size_bytes: number;
-  readonly download_url: string;
-  readonly expires_at: string;
-}
+/** Result schema per job name: the worker validates what a processor returns before BullMQ stores it. */
+export const RESULTS = {
+  generate_campaign_report: artifactResultSchema.extend({ report: campaignReportSchema }),
+  generate_pdf_report: artifactResultSchema,
+  generate_excel_report: artifactResultSchema,
+  process_bulk_upload: uploadSummarySchema,
+  cleanup_old_reports: cleanupSummarySchema,
+  refresh_benchmarks: benchmarkSetSchema,
+  health_check: healthReportSchema,
+  backup_data: backupResultSchema,
+} as const satisfies Record<JobName, z.ZodType>;
 
-/** What backup_data returns: the snapshot it wrote and what the retention kept and removed. */
-export const backupResultSchema = z.strictObject({
-  key: z.string().describe('blob store key of the snapshot, backups/<timestamp>.rdb'),
-  size_bytes: z.number().int().min(0),
-  took_ms: z.number().int().min(0),
-  kept: z.array(z.string()).describe('backups kept by the retention (BACKUP_KEEP_DAILY, BACKUP_KEEP_WEEKLY)'),
-  removed: z.array(z.string()).describe('older backups this run deleted'),
-});
-
-export type BackupResult = z.infer<typeof backupResultSchema>;
-
-/** What each job returns (stored by BullMQ as the job's return value, read back by the task API). */
-export interface JobResults {
-  generate_campaign_report: ArtifactResult & { readonly report: import('../reports/report-types').CampaignReport };
-  generate_pdf_report: ArtifactResult;
-  generate_excel_report: ArtifactResult;
-  process_bulk_upload: import('../uploads/upload-types').UploadSummary;
-  cleanup_old_reports: import('../storage/artifact-store').CleanupSummary;
-  refresh_benchmarks: import('../reports/report-types').BenchmarkSet;
-  health_check: import('../workers/health-check').HealthReport;
-  backup_data: BackupResult;
-}
-
-export type ResultOf<J extends JobName> = JobResults[J];
+export type ResultOf<J extends JobName> = z.infer<(typeof RESULTS)[J]>;
 
 /** Where the API says an artifact can be downloaded. */
 export function downloadUrl(reportId: string): string {

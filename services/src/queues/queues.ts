@@ -5,6 +5,7 @@ import type { Config } from '../config/env';
 import { bullPrefix } from '../lib/keys';
 import { queueTelemetry } from '../telemetry/bullmq';
 import { PAYLOADS, QUEUE_NAMES, queueOf, type JobName, type PayloadOf, type QueueName } from './contract';
+import { InvalidPayloadError } from './errors';
 
 export type Queues = Readonly<Record<QueueName, Queue>>;
 
@@ -59,16 +60,6 @@ export async function closeQueues(queues: Partial<Queues>): Promise<void> {
 /** Task ids are ours (not BullMQ's per-queue counters) so one id finds a job in any queue. */
 export function newTaskId(): string {
   return randomUUID().replace(/-/g, '');
-}
-
-export class InvalidPayloadError extends Error {
-  constructor(
-    readonly job: JobName,
-    readonly issues: { field: string; message: string }[],
-  ) {
-    super(`invalid payload for ${job}: ${issues.map((i) => `${i.field || '(body)'}: ${i.message}`).join('; ')}`);
-    this.name = this.constructor.name;
-  }
 }
 
 /** Validates the payload against the contract and adds the job to its queue under a fresh task id. */

@@ -1,4 +1,5 @@
 import type { Channel } from '../domain/campaign';
+import { isOverspending } from '../domain/kpi';
 import type { BenchmarkMetric, BenchmarkSet, CampaignLine, ChannelLine, Insight } from './report-types';
 
 type Draft = Omit<Insight, 'rank' | 'score'> & { spend: number };
@@ -56,7 +57,7 @@ export function buildInsights(
 
   for (const c of lines) {
     const pacing = c.kpis.budget_pacing;
-    if (pacing !== null && pacing >= 1.1) {
+    if (isOverspending(pacing)) {
       drafts.push({
         ...base(c),
         type: 'overspend',

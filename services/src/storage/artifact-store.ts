@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
+import { PermanentError } from '../lib/errors';
 import { appKeys, type AppKeys } from '../lib/keys';
+import type { ReportFormat } from '../queues/contract';
 import { readAll, type BlobBody, type BlobStore } from './blob-store';
 
-export type ArtifactFormat = 'json' | 'pdf' | 'xlsx';
+export type ArtifactFormat = ReportFormat;
 
 export const CONTENT_TYPES: Readonly<Record<ArtifactFormat, string>> = {
   json: 'application/json',
@@ -29,23 +31,13 @@ export interface ArtifactStoreOptions {
   readonly maxBytes: number;
 }
 
-export interface CleanupSummary {
-  readonly artifacts_removed: number;
-  readonly removed_ids: string[];
-  /** Bytes removed from the blob store (artifacts and expired uploads). */
-  readonly bytes_freed: number;
-  readonly uploads_removed: number;
-  readonly jobs_removed: Readonly<Record<string, number>>;
-  readonly cutoff: string;
-}
-
-export class ArtifactTooLargeError extends Error {
+/** The same input renders the same size again: retrying cannot help. */
+export class ArtifactTooLargeError extends PermanentError {
   constructor(
     readonly size: number,
     readonly max: number,
   ) {
     super(`artifact of ${size} bytes exceeds REPORT_MAX_BYTES=${max}`);
-    this.name = this.constructor.name;
   }
 }
 

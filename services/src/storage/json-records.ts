@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import { appKeys } from '../lib/keys';
-import type { BenchmarkSet } from '../reports/report-types';
-import type { HealthReport } from '../workers/health-check';
+import type { BenchmarkSet, HealthReport } from '../queues/results';
 
 /** The latest benchmarks (written by refresh_benchmarks, read by every report). */
 export async function loadBenchmarks(redis: Redis, prefix: string): Promise<BenchmarkSet | null> {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { PcaError, PermanentError } from '../lib/errors';
 import { readAll, type BlobBody, type BlobStore } from './blob-store';
 
 export interface UploadStoreOptions {
@@ -8,17 +9,16 @@ export interface UploadStoreOptions {
   readonly ttlSeconds: number;
 }
 
-export class UploadTooLargeError extends Error {
+export class UploadTooLargeError extends PcaError {
   constructor(readonly max: number) {
     super(`upload exceeds UPLOAD_MAX_BYTES=${max}`);
-    this.name = this.constructor.name;
   }
 }
 
-export class UploadMissingError extends Error {
+/** The file expired (or was never stored): no retry brings it back. */
+export class UploadMissingError extends PermanentError {
   constructor(readonly id: string) {
     super(`input expired: upload ${id} is gone (older than UPLOAD_TTL_SECONDS, or never stored)`);
-    this.name = this.constructor.name;
   }
 }
 

@@ -1,10 +1,12 @@
 import { QueueEvents } from 'bullmq';
 import { loadConfig, type Config } from '../config/env';
+import { UsageError } from '../lib/errors';
 import { bullPrefix } from '../lib/keys';
 import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis } from '../lib/redis';
 import { isJobName, JOB_NAMES, PAYLOADS, queueOf, type JobName } from '../queues/contract';
-import { closeQueues, createQueues, enqueue, InvalidPayloadError, newTaskId } from '../queues/queues';
+import { InvalidPayloadError } from '../queues/errors';
+import { closeQueues, createQueues, enqueue, newTaskId } from '../queues/queues';
 import { createStores } from '../storage/stores';
 import { createProcessorContext } from '../workers/processor-context';
 import { runJob } from '../workers/processors';
@@ -16,13 +18,6 @@ export interface TaskArgs {
   readonly inline: boolean;
   readonly timeoutSeconds: number;
   readonly data: unknown;
-}
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
 }
 
 export function parseTaskArgs(args: readonly string[]): TaskArgs {

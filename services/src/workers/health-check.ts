@@ -1,43 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
-import { QUEUE_NAMES } from '../queues/contract';
+import { QUEUE_NAMES, type HealthReport, type QueueHealth } from '../queues/contract';
 import { saveSystemHealth } from '../storage/json-records';
 import type { Processor } from './processor-context';
-
-export interface QueueHealth {
-  readonly waiting: number;
-  readonly active: number;
-  readonly delayed: number;
-  readonly failed: number;
-  readonly failed_last_hour: number;
-  readonly oldest_waiting_seconds: number | null;
-  readonly workers: number;
-}
-
-export interface RedisHealth {
-  readonly latency_ms: number;
-  readonly used_memory_bytes: number;
-  /** 0 when Redis has no maxmemory (then nothing but the machine limits it). */
-  readonly maxmemory_bytes: number;
-  /** used / maxmemory in percent, null without a maxmemory: the headroom before every write and enqueue fails. */
-  readonly memory_used_percent: number | null;
-}
-
-export interface HealthReport {
-  readonly status: 'ok' | 'fail';
-  readonly checked_at: string;
-  readonly redis: RedisHealth;
-  readonly queues: Record<string, QueueHealth>;
-  readonly thresholds: {
-    readonly max_redis_latency_ms: number;
-    readonly max_backlog: number;
-    readonly max_oldest_waiting_seconds: number;
-    readonly max_failed_last_hour: number;
-    readonly min_workers: number;
-    readonly max_redis_memory_percent: number;
-  };
-  /** One line per crossed threshold; empty when healthy. */
-  readonly failures: string[];
-}
 
 const HOUR_MS = 3_600_000;
 /** A scaled-to-zero worker has this long to start before waiting jobs with no worker count as a failure. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
+import { isPermanent } from '../lib/errors';
 import { UploadMissingError } from '../storage/upload-store';
 import { MAX_ROW_ERRORS, importCampaigns } from '../uploads/import-campaigns';
 import { csvRows, detectDelimiter, xlsxRows } from '../uploads/readers';
@@ -69,9 +70,7 @@ const importUpload: Processor<'process_bulk_upload'> = async (job, ctx) => {
   } catch (err) {
     // rollback, unless the commit has begun: then the stage is what the retry resumes from
     if (!(await ctx.imports.state(id).catch(() => null))) await ctx.imports.discardStage(id).catch(() => undefined);
-    if (err instanceof FatalUploadError || err instanceof UploadMissingError) {
-      throw new UnrecoverableError(`${filename}: ${err.message}; nothing was imported`);
-    }
+    if (isPermanent(err)) throw new UnrecoverableError(`${filename}: ${err.message}; nothing was imported`);
     throw err;
   }
 };

@@ -1,5 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
-import { PAYLOADS, SCHEDULED_JOBS, type JobName, type ResultOf } from '../queues/contract';
+import type { z } from 'zod';
+import { isPermanent } from '../lib/errors';
+import { PAYLOADS, RESULTS, SCHEDULED_JOBS, type JobName, type ResultOf } from '../queues/contract';
 import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
 import { backupData } from './backup-data';
 import { cleanupOldReports } from './cleanup-old-reports';
@@ -33,12 +35,29 @@ export async function runJob(job: JobLike, ctx: ProcessorContext): Promise<Resul
   if (!processor) throw new UnrecoverableError(`unknown job name ${job.name}`);
   const parsed = PAYLOADS[name].safeParse(job.data ?? {});
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
-    throw new UnrecoverableError(`invalid payload for ${name}: ${detail}`);
+    throw new UnrecoverableError(`invalid payload for ${name}: ${issues(parsed.error, '(payload)')}`);
   }
-  const run = () =>
-    processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p) }, ctx);
+  const run = async () => {
+    let result: unknown;
+    try {
+      result = await processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p) }, ctx);
+    } catch (err) {
+      // A failure no retry can fix fails now instead of after JOB_ATTEMPTS tries.
+      if (isPermanent(err)) throw new UnrecoverableError(err.message);
+      throw err;
+    }
+    return checkResult(name, result);
+  };
   // Scheduled tasks get a span of their own, so a CronJob's run reads the same in Jaeger queued or --inline.
   if (name in SCHEDULED_JOBS) return withSpan(DOMAIN_SPANS.task(name), { 'pca.task.name': name }, run);
   return run();
 }
+
+/** What BullMQ stores is what the contract (and the task API's OpenAPI) says; a mismatch is a bug, not worth a retry. */
+export function checkResult(name: JobName, result: unknown): ResultOf<JobName> {
+  const checked = RESULTS[name].safeParse(result);
+  if (checked.success) return checked.data;
+  throw new UnrecoverableError(`${name} returned a result that does not match the contract: ${issues(checked.error, '(result)')}`);
+}
+
+const issues = (error: z.ZodError, whole: string) => error.issues.map((i) => `${i.path.join('.') || whole}: ${i.message}`).join('; ');

@@ -1,5 +1,6 @@
 import type { WorkerOptions } from 'bullmq';
 import type { Config } from '../config/env';
+import { PcaError } from '../lib/errors';
 import { QUEUE_NAMES, type QueueName } from '../queues/contract';
 
 type WorkerConfig = Pick<
@@ -14,12 +15,7 @@ type WorkerConfig = Pick<
   | 'WORKER_MAX_STALLED_COUNT'
 >;
 
-export class WorkerConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
+export class WorkerConfigError extends PcaError {}
 
 /** The queues this process consumes: WORKER_QUEUES, or every queue when it is empty. */
 export function consumedQueues(cfg: Pick<Config, 'WORKER_QUEUES'>): QueueName[] {
@@ -41,7 +37,6 @@ export function concurrencyFor(cfg: WorkerConfig, queue: QueueName): number {
  * check; it fails only after more than `maxStalledCount` interruptions, so two are survived.
  */
 export function workerOptions(cfg: WorkerConfig, queue: QueueName): Omit<WorkerOptions, 'connection'> {
-  if (cfg.WORKER_LOCK_DURATION_MS < 2 * 1000) throw new WorkerConfigError(`WORKER_LOCK_DURATION_MS=${cfg.WORKER_LOCK_DURATION_MS} is below 2000`);
   return {
     concurrency: concurrencyFor(cfg, queue),
     lockDuration: cfg.WORKER_LOCK_DURATION_MS,

@@ -21,12 +21,12 @@ export function accessLog(opts: AccessLogOptions): RequestHandler {
     const path = req.path;
     onResponseDone(res, (status) => {
       const line = {
-        request_id: res.locals.requestId as string,
+        request_id: res.locals.requestId,
         method: req.method,
         route: routeLabel(req, res),
         path,
         status,
-        duration_ms: Number(elapsedMs(res.locals.startedAt as bigint).toFixed(2)),
+        duration_ms: Number(elapsedMs(res.locals.startedAt!).toFixed(2)),
       };
       if (status >= 500) opts.logger.warn(line, 'request');
       else if (quiet.has(path)) opts.logger.debug(line, 'request');

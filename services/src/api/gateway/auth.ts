@@ -150,7 +150,7 @@ export function authenticate(opts: AuthOptions): RequestHandler {
 /** 403 unless the authenticated caller holds `scope`. */
 export function requireScope(scope: Scope): RequestHandler {
   return (req, res, next) => {
-    const auth = res.locals.auth as AuthContext | undefined;
+    const auth = res.locals.auth;
     if (auth?.scopes.includes(scope)) return next();
     res.locals.authFailure = 'insufficient_scope' satisfies AuthFailureReason;
     sendProblem(

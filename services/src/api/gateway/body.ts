@@ -1,5 +1,6 @@
 import express, { type RequestHandler } from 'express';
 import { ApiError } from '../errors';
+import { mediaType } from './media-type';
 
 export interface BodyOptions {
   /** Largest JSON body accepted, in bytes. @default 1_048_576 */
@@ -35,10 +36,6 @@ export function jsonBody(opts: BodyOptions = {}): RequestHandler {
     }
     parse(req, res, (err?: unknown) => next(err === undefined ? undefined : toApiError(err, limit)));
   };
-}
-
-function mediaType(header: string | undefined): string {
-  return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
 function toApiError(err: unknown, limit: number): unknown {

@@ -47,7 +47,7 @@ export type RouteLabeler = (req: Request, res: Response) => string;
  */
 export function routeLabeler(fallback: (method: string, path: string) => string | undefined = () => undefined): RouteLabeler {
   return (req, res) => {
-    if (typeof res.locals.route === 'string') return res.locals.route;
+    if (res.locals.route !== undefined) return res.locals.route;
     const route = req.route as { path?: unknown } | undefined;
     const label = route && typeof route.path === 'string' ? `${req.baseUrl}${route.path}` : (fallback(req.method, req.path) ?? 'unmatched');
     // Metrics, stats and the access log all ask once the response is done: compute it once.

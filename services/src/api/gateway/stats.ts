@@ -10,7 +10,7 @@ export function recordStats(stats: GatewayStats, routeLabel: RouteLabeler): Requ
         method: req.method,
         route: routeLabel(req, res),
         status,
-        durationMs: elapsedMs(res.locals.startedAt as bigint),
+        durationMs: elapsedMs(res.locals.startedAt!),
         rateLimited: res.locals.rateLimited === true,
         authFailure: res.locals.authFailure !== undefined,
       }),

@@ -22,7 +22,7 @@ export interface ValidatedInput<P = unknown, Q = unknown, B = unknown> {
 export function validate(opts: ValidateOptions): RequestHandler {
   return (req, res, next) => {
     const errors: FieldError[] = [];
-    const input: Record<string, unknown> = {};
+    const input: { params?: unknown; query?: unknown; body?: unknown } = {};
     for (const location of ['params', 'query', 'body'] as const) {
       const schema = opts[location];
       if (!schema) continue;
@@ -44,7 +44,8 @@ export function validate(opts: ValidateOptions): RequestHandler {
     if (errors.length) {
       return next(new ApiError(400, 'validation_failed', `invalid ${[...new Set(errors.map((e) => e.location))].join(', ')}: ${errors.map((e) => e.field).join(', ')}`, errors));
     }
-    res.locals.input = input;
+    // A location without a schema is left undefined: the handler's types say it has none.
+    res.locals.input = { params: input.params, query: input.query, body: input.body };
     next();
   };
 }

@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { campaignIdSchema, campaignInputSchema, campaignPatchSchema, campaignSchema, CHANNELS, STATUSES, type Campaign } from '../../domain/campaign';
-import { CampaignConflictError, InvalidCursorError, SORT_FIELDS, type CampaignStore, type SortField } from '../../domain/campaign-store';
+import { SORT_FIELDS, type CampaignStore, type SortField } from '../../domain/campaign-store';
+import { CampaignConflictError, InvalidCursorError, InvalidFlightError } from '../../domain/errors';
 import { campaignKpis, roundKpis } from '../../domain/kpi';
 import { QuestionFinder } from '../../domain/suggested-questions';
 import { ApiError } from '../errors';
@@ -193,7 +194,7 @@ export function createCampaignsRouter(opts: CampaignsRouterOptions): Router {
         c = await store.update(params.id, body);
       } catch (err) {
         // The patch alone can be valid and still put end_date before the stored start_date.
-        if (err instanceof RangeError) {
+        if (err instanceof InvalidFlightError) {
           throw new ApiError(400, 'validation_failed', err.message, [{ field: body.end_date ? 'end_date' : 'start_date', location: 'body', message: err.message }]);
         }
         throw err;

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { z } from 'zod';
-import { REPORT_JOBS, reportRequestSchema, TASK_ID_PATTERN } from '../../queues/contract';
+import { REPORT_FORMATS, REPORT_JOBS, reportRequestSchema, TASK_ID_PATTERN } from '../../queues/contract';
 import { enqueue, type Queues } from '../../queues/queues';
 import type { ArtifactStore } from '../../storage/artifact-store';
 import { ApiError } from '../errors';
@@ -41,7 +41,7 @@ export function createReportsRouter(opts: ReportsRouterOptions): Router {
       scope: 'write',
       body: reportRequestSchema,
       responses: {
-        202: { description: 'Queued', schema: taskAcceptedSchema.extend({ format: z.enum(['json', 'pdf', 'xlsx']) }), headers: { Location: 'the status URL' } },
+        202: { description: 'Queued', schema: taskAcceptedSchema.extend({ format: z.enum(REPORT_FORMATS) }), headers: { Location: 'the status URL' } },
       },
     },
     async ({ body }, _req, res) => {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Router } from 'express';
-import { z } from 'zod';
+import { healthReportSchema } from '../../queues/contract';
 import { loadSystemHealth } from '../../storage/json-records';
 import { ApiError } from '../errors';
 import type { OpenApiRegistry } from '../openapi';
@@ -11,29 +11,6 @@ export interface SystemRouterOptions {
   readonly prefix: string;
   readonly registry: OpenApiRegistry;
 }
-
-const queueHealth = z.object({
-  waiting: z.number().int(),
-  active: z.number().int(),
-  delayed: z.number().int(),
-  failed: z.number().int(),
-  failed_last_hour: z.number().int(),
-  oldest_waiting_seconds: z.number().nullable(),
-  workers: z.number().int(),
-});
-const healthSchema = z.object({
-  status: z.enum(['ok', 'fail']),
-  checked_at: z.string(),
-  redis: z.object({
-    latency_ms: z.number(),
-    used_memory_bytes: z.number().int(),
-    maxmemory_bytes: z.number().int().describe('0: no maxmemory set'),
-    memory_used_percent: z.number().nullable().describe('used / maxmemory: the headroom before writes and enqueues fail (noeviction)'),
-  }),
-  queues: z.record(z.string(), queueHealth),
-  thresholds: z.record(z.string(), z.number()),
-  failures: z.array(z.string()),
-});
 
 /** The last result of the scheduled health_check task. */
 export function createSystemRouter(opts: SystemRouterOptions): Router {
@@ -49,7 +26,7 @@ export function createSystemRouter(opts: SystemRouterOptions): Router {
       tags: ['system'],
       scope: 'read',
       responses: {
-        200: { description: 'The last result', schema: healthSchema },
+        200: { description: 'The last result', schema: healthReportSchema },
         404: { description: 'No health check has run yet (or its result expired after a day)' },
       },
     },

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Job } from 'bullmq';
-import { reportInputSchema, TASK_ID_PATTERN, type QueueName } from '../../queues/contract';
+import { JOB_NAMES, reportInputSchema, RESULTS, TASK_ID_PATTERN, type JobName, type QueueName, type ResultOf } from '../../queues/contract';
 import { enqueue, findJob, type Queues } from '../../queues/queues';
 import { ApiError } from '../errors';
 import type { OpenApiRegistry } from '../openapi';
@@ -24,18 +24,24 @@ export const taskAcceptedSchema = z.object({
   status_url: z.string().describe('GET it to follow the task'),
 });
 
-const taskSchema = z.object({
+const taskBase = z.object({
   task_id: z.string(),
-  name: z.string(),
   status: z.enum(TASK_STATUSES),
   progress: z.union([z.number(), z.record(z.string(), z.unknown())]).describe('0-100, or counters such as rows_read'),
-  result: z.unknown().nullable().describe('the job result once completed'),
   error: z.string().nullable().describe('why it failed, once failed'),
   attempts: z.number().int(),
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
 });
+
+const taskVariant = (name: JobName) =>
+  taskBase.extend({ name: z.literal(name), result: RESULTS[name].nullable().describe('the job result once completed') });
+
+/** One variant per job name, each with that job's result schema from the contract. */
+const [firstVariant, ...otherVariants] = JOB_NAMES.map(taskVariant);
+const taskSchema = z.discriminatedUnion('name', [firstVariant!, ...otherVariants]);
+type TaskBody = z.infer<typeof taskBase> & { name: JobName; result: ResultOf<JobName> | null };
 
 export const statusUrl = (taskId: string) => `/api/v1/tasks/${taskId}`;
 
@@ -103,16 +109,17 @@ export function createTasksRouter(opts: TasksRouterOptions): Router {
       const status = publicStatus(state);
       res.json({
         task_id: job.id!,
-        name: job.name,
+        name: job.name as JobName,
         status,
         progress: typeof job.progress === 'number' || (job.progress && typeof job.progress === 'object') ? (job.progress as number | Record<string, unknown>) : 0,
-        result: status === 'completed' ? (job.returnvalue ?? null) : null,
+        // The worker validated it against RESULTS[name] before BullMQ stored it.
+        result: status === 'completed' ? ((job.returnvalue as ResultOf<JobName> | undefined) ?? null) : null,
         error: status === 'failed' ? job.failedReason || 'failed' : null,
         attempts: job.attemptsMade,
         created_at: iso(job.timestamp)!,
         started_at: iso(job.processedOn),
         finished_at: iso(job.finishedOn),
-      } satisfies z.infer<typeof taskSchema>);
+      } satisfies TaskBody);
     },
   );
   return router;

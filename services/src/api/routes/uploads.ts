@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import type { UploadFormat } from '../../queues/contract';
 import { enqueue, type Queues } from '../../queues/queues';
 import { UploadTooLargeError, type UploadStore } from '../../storage/upload-store';
 import { ApiError } from '../errors';
@@ -34,7 +35,7 @@ const tooLarge = (max: number) =>
 
 interface Received {
   readonly filename: string;
-  readonly format: 'csv' | 'xlsx';
+  readonly format: UploadFormat;
   readonly size: number;
 }
 

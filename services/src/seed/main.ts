@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/env';
 import { closeRedis, createRedis } from '../lib/redis';
-import { CampaignStore } from './campaign-store';
-import { seedCampaigns, seedIfEmpty } from './seed';
+import { CampaignStore } from '../domain/campaign-store';
+import { seedCampaigns, seedIfEmpty } from '../domain/seed';
 
 const USAGE = 'usage: main.js seed [--seed <n>] [--count <n>] [--if-empty]';
 
