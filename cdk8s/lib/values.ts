@@ -385,6 +385,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     metricsFrom: v.block([], 'Prometheus peers allowed to scrape /metrics (worker :9464, and the API :8000 that apiIngressFrom otherwise closes); empty: any source on the worker port, and required with apiIngressFrom when the ServiceMonitor renders', objectList),
     externalRedisPort: v.int(6379, 'TCP port egress is allowed to when externalRedis is used', { minimum: 1, maximum: 65535 }),
     exporterPort: v.int(4317, 'TCP port the Collector may reach when exporting outside the chart', { minimum: 1, maximum: 65535 }),
+    s3Port: v.int(443, 'TCP port the API, workers and CronJobs (and the helm test, with artifacts.downloadMode redirect) may reach with artifacts.backend s3', { minimum: 1, maximum: 65535 }),
   }),
   serviceMonitor: v.group('Prometheus Operator ServiceMonitor for the worker metrics (when the CRD exists); scrape annotations otherwise', {
     enabled: v.bool(false, 'create the ServiceMonitor when monitoring.coreos.com/v1 is served'),

@@ -57,6 +57,14 @@ describe('artifacts blob store in the chart', () => {
       expect(spec.containers[0].env).toContainEqual({ name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'pca-s3-keys', key: 'AWS_ACCESS_KEY_ID' } } });
       expect(spec.containers[0].env).toContainEqual({ name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 'pca-s3-keys', key: 'AWS_SECRET_ACCESS_KEY' } } });
     }
+    // NetworkPolicies let the app pods (and, with redirect downloads, the helm test) reach the bucket's port
+    const policies = render(['-f', join(CHART_DIR, 'ci', 's3-artifacts-values.yaml'), '--set', 'networkPolicy.enabled=true']);
+    for (const name of ['api-netpol', 'worker-netpol', 'cronjob-netpol', 'test-netpol']) {
+      const np = find(policies, 'NetworkPolicy', `rel-pca-agent-${name}`) as any;
+      expect({ name, egress: np.spec.egress }).toEqual({ name, egress: expect.arrayContaining([{ ports: [{ port: 443, protocol: 'TCP' }] }]) });
+    }
+    const fsPolicies = render(['--set', 'networkPolicy.enabled=true']);
+    expect(JSON.stringify(fsPolicies.filter((o) => o.kind === 'NetworkPolicy'))).not.toContain('"port":443');
     // IRSA / Workload Identity: no keys set at all, the SDK's default chain finds the web-identity token
     const irsa = render(['--set', 'artifacts.backend=s3', '--set', 'artifacts.s3.bucket=b-1', '--set', 'serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::1:role/pca']);
     for (const { spec } of blobPods(irsa)) {
