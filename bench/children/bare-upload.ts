@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { csvRows, detectDelimiter, xlsxRows } from '../../services/src/uploads/readers';
+import { FsBlobStore } from '../../services/src/storage/fs-blob-store';
 import { UploadStore } from '../../services/src/storage/upload-store';
 import { memoryKb } from '../proc-status';
 
@@ -21,7 +22,8 @@ async function main(): Promise<void> {
   const redis = new Redis(env('REDIS_URL'), { maxRetriesPerRequest: null });
   const idle = memoryKb();
   const started = performance.now();
-  const uploads = new UploadStore(redis, prefix, { maxBytes: Number.MAX_SAFE_INTEGER, ttlSeconds: 3600 });
+  // the same blob store the worker children read (BLOB_FS_DIR, default .data/blobs)
+  const uploads = new UploadStore(new FsBlobStore(process.env.BLOB_FS_DIR ?? '.data/blobs'), prefix, { maxBytes: Number.MAX_SAFE_INTEGER, ttlSeconds: 3600 });
   const head = await uploads.readRange(id, 0, 64 * 1024 - 1);
   const input = await uploads.open(id);
   const rows = format === 'csv' ? csvRows(input, detectDelimiter(head)) : xlsxRows(input);

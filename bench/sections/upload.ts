@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { bullPrefix } from '../../services/src/lib/keys';
+import { FsBlobStore } from '../../services/src/storage/fs-blob-store';
 import { UploadStore } from '../../services/src/storage/upload-store';
 import { BenchChild, childScript, freePort } from '../child-process';
 import { deleteKeys, serviceEnv, type BenchContext } from '../context';
@@ -86,7 +87,7 @@ export async function benchUpload(ctx: BenchContext): Promise<void> {
       for (const variant of r % 2 === 0 ? (['pca', 'bare'] as const) : (['bare', 'pca'] as const)) {
         const prefix = `${ctx.basePrefix}.up${f.format}${r}${variant}`;
         try {
-          await new UploadStore(ctx.redis, prefix, { maxBytes: size, ttlSeconds: 3600 }).write(UPLOAD_ID, createReadStream(f.path));
+          await new UploadStore(new FsBlobStore(process.env.BLOB_FS_DIR ?? '.data/blobs'), prefix, { maxBytes: size, ttlSeconds: 3600 }).write(UPLOAD_ID, createReadStream(f.path));
           if (variant === 'pca') {
             const { completed, idleKb } = await runJobInFreshWorker(ctx, prefix, 'uploads', 'process_bulk_upload', {
               upload_id: UPLOAD_ID,

@@ -48,6 +48,7 @@ export class Api extends Construct {
             scheduling: a,
             spreadOverNodes: 'api',
             extraVolumes: a.extraVolumes,
+            volumes: ctx.blobs.volumes(),
             // SIGTERM → the app keeps serving for SHUTDOWN_DELAY_MS (endpoints drain; no preStop sleep is
             // needed, and the image has no shell) → SHUTDOWN_TIMEOUT_MS for in-flight requests → +10s margin.
             terminationGracePeriodSeconds: `{{ add (div (add ${a.shutdownDelayMs.expr} ${a.shutdownTimeoutMs.expr}) 1000) 10 }}`,
@@ -61,6 +62,7 @@ export class Api extends Construct {
                 probes: httpProbes('http', '/health', '/ready'),
                 env: ctx.config.authEnv(),
                 extras: a,
+                blobs: true,
               }),
             ],
           }),

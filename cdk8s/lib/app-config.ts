@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { envDefault, type Config } from '../../services/src/config/env';
 import { ENV as ENV_KEY, isEnvNode, type EnvName as AppEnvName, type EnvNode } from './env-values';
+import { BLOB_MOUNT_PATH } from './blob-storage';
 import { HelmObject } from './helm/helm-object';
 import type { k8s } from 'cdk8s-plus-27';
 import { when } from './helm/template';
@@ -51,6 +52,7 @@ export class AppConfig extends Construct {
       DASHBOARD_PORT: String(APP_PORTS.dashboard),
       TRUST_PROXY_HOPS: TRUST_PROXY_HOPS_VALUE,
       SCHEDULER_ENABLED: 'false',
+      BLOB_FS_DIR: BLOB_MOUNT_PATH,
       ...envValuesData(),
       // Through the chart's Collector (OTLP/HTTP protobuf); with it disabled, straight to
       // otelCollector.exporter.endpoint (OTLP gRPC, as values.yaml describes it); with neither, off.

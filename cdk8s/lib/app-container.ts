@@ -1,5 +1,6 @@
 import { SERVICE_NAMES } from '../../services/src/telemetry/service-names';
 import type { AppConfig } from './app-config';
+import type { BlobStorage } from './blob-storage';
 import type { k8s } from 'cdk8s-plus-27';
 import { splice } from './helm/template';
 import type { TemplatedItem, TemplatedObject } from './helm/templated';
@@ -20,6 +21,7 @@ export interface AppContext {
   readonly config: AppConfig;
   readonly redis: Redis;
   readonly serviceAccount: AppServiceAccount;
+  readonly blobs: BlobStorage;
 }
 
 export interface AppContainerProps {
@@ -33,6 +35,8 @@ export interface AppContainerProps {
   readonly env?: readonly TemplatedItem<k8s.EnvVar>[];
   /** The component's extraEnv / extraEnvFrom / extraVolumeMounts values. */
   readonly extras?: Extras;
+  /** Mounts the blob store and gets its credentials (the pod must add `ctx.blobs.volumes()`). @default false */
+  readonly blobs?: boolean;
 }
 
 /** A container of the app image: config from the ConfigMap, REDIS_URL from the Redis construct. */
@@ -48,9 +52,13 @@ export function appContainer(ctx: AppContext, props: AppContainerProps): Templat
       { name: 'OTEL_SERVICE_NAME', value: SERVICE_NAMES[props.role] },
       ...ctx.redis.connectionEnv(),
       ...(props.env ?? []),
+      ...(props.blobs ? ctx.blobs.env() : []),
       ...(props.extras ? [splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraEnv.expr}`)] : []),
     ],
-    ...(props.extras ? { volumeMounts: [splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraVolumeMounts.expr}`)] } : {}),
+    volumeMounts: [
+      ...(props.blobs ? ctx.blobs.volumeMounts() : []),
+      ...(props.extras ? [splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraVolumeMounts.expr}`)] : []),
+    ],
     resources: props.resources,
     ...(props.ports ? { ports: props.ports } : {}),
     ...(props.probes ? { probes: props.probes } : {}),

@@ -18,6 +18,7 @@ export function cronJobSuffix(job: ScheduledJobName): string {
  */
 export const SCHEDULED_TASK_ARGS: Record<ScheduledJobName, readonly string[]> = {
   cleanup_old_reports: [],
+  backup_data: [],
   refresh_benchmarks: [],
   health_check: ['--inline'],
 };
@@ -62,6 +63,7 @@ export class CronJobs extends Construct {
                   restartPolicy: 'Never',
                   scheduling: v.cronJobs,
                   extraVolumes: v.cronJobs.extraVolumes,
+                  volumes: ctx.blobs.volumes(),
                   containers: [
                     appContainer(ctx, {
                       name: 'task',
@@ -71,6 +73,7 @@ export class CronJobs extends Construct {
                       // The Job's name: the same for every pod (retry) of one scheduled run, new for the next run.
                       env: [{ name: 'TASK_RUN_ID', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } }],
                       extras: v.cronJobs,
+                      blobs: true,
                     }),
                   ],
                 }),

@@ -91,6 +91,7 @@ export const CHART_SET: Partial<Record<EnvName, string>> = {
   DASHBOARD_PORT: 'the dashboard containerPort the Service and probes use',
   SCHEDULER_ENABLED: 'false: the CronJobs run the schedules',
   TASK_RUN_ID: "per CronJob pod: its Job's name (downward API label batch.kubernetes.io/job-name)",
+  BLOB_FS_DIR: 'the mount path of the artifacts PVC (artifacts.backend=filesystem)',
   API_KEYS: 'auth Secret (auth.apiKeys, or auth.existingSecret key API_KEYS)',
   API_KEYS_READ_ONLY: 'auth Secret (auth.readOnlyApiKeys, or auth.existingSecret key API_KEYS_READ_ONLY)',
   JWT_SECRET: 'auth Secret (generated, or auth.existingSecret key JWT_SECRET)',

@@ -58,7 +58,10 @@ export class NetworkPolicies extends Construct {
       { ports: [tcp(np.externalRedisPort.value), when(props.redis.sentinelOn, tcp(np.externalRedisSentinelPort.value))] },
     );
     const toCollector: Egress = when(v.otelCollector.enabled.expr, { to: [pods('otel-collector')], ports: [tcp(OTLP_HTTP_PORT)] });
-    const appEgress = [dns, toRedis, toCollector];
+    const s3 = `(eq ${v.artifacts.backend.expr} "s3")`;
+    // The bucket is outside the cluster (or at an address the chart does not know): its port, anywhere.
+    const toS3: Egress = when(s3, { ports: [tcp(np.s3Port.value)] });
+    const appEgress = [dns, toRedis, toCollector, toS3];
 
     policy('deny-all', null, { ingress: [], egress: [] });
     // A rendered ServiceMonitor must be able to scrape. The worker's metrics port is open to any source
@@ -81,7 +84,7 @@ export class NetworkPolicies extends Construct {
     policy('dashboard-netpol', 'dashboard', { ingress: [{ from: clients, ports: [tcp(APP_PORTS.dashboard)] }], egress: appEgress }, `and ${enabled} ${v.dashboard.enabled.expr}`);
     policy('cronjob-netpol', 'cronjob', { egress: appEgress });
     // The Helm test (`main.js smoke`) talks to the API only, and sends its spans to the Collector.
-    policy('test-netpol', 'test', { egress: [dns, { to: [pods('api')], ports: [tcp(APP_PORTS.api)] }, toCollector] });
+    policy('test-netpol', 'test', { egress: [dns, { to: [pods('api')], ports: [tcp(APP_PORTS.api)] }, toCollector, when(`and ${s3} (eq ${v.artifacts.downloadMode.expr} "redirect")`, { ports: [tcp(np.s3Port.value)] })] });
     const redisClients = (['api', 'worker', 'dashboard', 'cronjob'] as const).map(pods);
     const appClients = [...redisClients, pods('test')];
     policy(

@@ -61,6 +61,23 @@ Traces (Jaeger UI):
 
 Check the release: helm test {{ .Release.Name }} -n ${ns}
 
+Report files, uploads and backups (artifacts.backend={{ .Values.artifacts.backend }}):
+{{- if eq .Values.artifacts.backend "filesystem" }}
+  PVC {{ default (printf "%s-blobs" (include "pca-agent.fullname" .)) .Values.artifacts.filesystem.existingClaim }} ({{ .Values.artifacts.filesystem.accessMode }}), mounted by the API, workers and CronJobs.
+{{- if ne .Values.artifacts.filesystem.accessMode "ReadWriteMany" }}
+  {{ .Values.artifacts.filesystem.accessMode }} works while every app pod runs on one node (kind, one-node clusters). With several
+  nodes use artifacts.filesystem.accessMode=ReadWriteMany (a storage class that supports it) or S3:
+{{- else }}
+  To move to an object store instead:
+{{- end }}
+    helm upgrade {{ .Release.Name }} <chart> -n ${ns} --reuse-values --set artifacts.backend=s3 \
+      --set artifacts.s3.bucket=<bucket> [--set artifacts.s3.endpoint=https://minio.example:9000 --set artifacts.s3.pathStyle=true] \
+      [--set artifacts.s3.existingSecret=<Secret with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY>; without it IRSA / Workload Identity]
+  (files already on the PVC are not copied; reports are regenerated on demand, uploads expire after uploads.ttlSeconds).
+{{- else }}
+  bucket {{ .Values.artifacts.s3.bucket }}{{ with .Values.artifacts.s3.prefix }} under {{ . }}/{{ end }}{{ with .Values.artifacts.s3.endpoint }} at {{ . }}{{ end }}; credentials: {{ if .Values.artifacts.s3.existingSecret }}Secret {{ .Values.artifacts.s3.existingSecret }}{{ else }}the SDK's default chain (IRSA / Workload Identity / node role){{ end }}.
+{{- end }}
+
 Worker scaling: {{ if ${p.kedaOn} }}KEDA ScaledObject on the queue lengths{{ else if ${p.hpaOn} }}CPU HorizontalPodAutoscaler (KEDA is not installed in this cluster){{ else }}fixed at {{ .Values.worker.replicaCount }} replicas{{ end }}.
 
 Disabled in this release:

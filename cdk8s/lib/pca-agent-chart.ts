@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { Api } from './api';
 import { AppConfig } from './app-config';
 import type { AppContext } from './app-container';
+import { BlobStorage } from './blob-storage';
 import { CronJobs } from './cron-jobs';
 import { Dashboard } from './dashboard';
 import { GrafanaDashboards } from './grafana-dashboards';
@@ -35,7 +36,8 @@ export class PcaAgentChart extends Chart {
     const collector = new OtelCollector(this, 'otel-collector', { values, jaegerOtlpAddress: jaeger.otlpGrpcAddress });
     const config = new AppConfig(this, 'config', { values, otlpEndpoint: collector.otlpHttpEndpoint });
     const serviceAccount = new AppServiceAccount(this, 'service-account', { values });
-    const ctx: AppContext = { values, config, redis, serviceAccount };
+    const blobs = new BlobStorage(this, 'blob-storage', { values });
+    const ctx: AppContext = { values, config, redis, serviceAccount, blobs };
     const api = new Api(this, 'api', ctx);
     const worker = new Worker(this, 'worker', ctx, { apiUrl: `http://${api.serviceName}.{{ .Release.Namespace }}.svc:${api.servicePort}` });
     new CronJobs(this, 'cronjobs', ctx);

@@ -72,6 +72,19 @@ export const SCENARIOS: Record<string, Json> = {
     ingress: { enabled: true, className: 'public', host: 'pca.example.com', tls: { enabled: true } },
     trustProxyHops: 2,
   },
+  // Artifacts, uploads and backups in an S3-compatible bucket with static keys and presigned downloads.
+  's3-artifacts-values': {
+    artifacts: {
+      backend: 's3',
+      downloadMode: 'redirect',
+      s3: { endpoint: 'http://minio.example.internal:9000', bucket: 'pca-artifacts', prefix: 'prod', pathStyle: true, existingSecret: 'pca-s3-keys' },
+    },
+  },
+  // The filesystem store on a ReadWriteMany claim, so API and workers may run on several nodes.
+  'filesystem-rwx-values': {
+    artifacts: { backend: 'filesystem', filesystem: { accessMode: 'ReadWriteMany', size: '50Gi', storageClass: 'nfs-client' } },
+    api: { replicaCount: 3 },
+  },
   'minimal-resources-values': {
     api: { replicaCount: 1, resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } } },
     worker: { autoscaling: { minReplicaCount: 1, maxReplicaCount: 2 }, resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } } },

@@ -98,6 +98,7 @@ export const CRON_VALUES_KEY = {
   cleanup_old_reports: 'cleanupOldReports',
   refresh_benchmarks: 'refreshBenchmarks',
   health_check: 'healthCheck',
+  backup_data: 'backupData',
 } as const satisfies Record<ScheduledJobName, string>;
 
 /** `--timeout` of each scheduled task: how long one CronJob pod waits for its run. */
@@ -105,6 +106,7 @@ export const CRON_TIMEOUT_SECONDS: Record<ScheduledJobName, number> = {
   cleanup_old_reports: 600,
   refresh_benchmarks: 600,
   health_check: 60,
+  backup_data: 2400,
 };
 
 /** Seconds a CronJob pod may need beyond its task's --timeout: image start, connecting, shutdown. */
@@ -255,6 +257,35 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     maxUncompressedBytes: fromEnv('UPLOAD_MAX_UNCOMPRESSED_BYTES'),
     ttlSeconds: fromEnv('UPLOAD_TTL_SECONDS'),
   }),
+  backups: v.group('backup_data retention (snapshots of the Redis data in the artifacts blob store under backups/)', {
+    keepDaily: fromEnv('BACKUP_KEEP_DAILY'),
+    keepWeekly: fromEnv('BACKUP_KEEP_WEEKLY'),
+  }),
+  artifacts: v.group('the blob store of report artifacts, uploads and backups (file bytes never go to the queue Redis)', {
+    backend: fromEnv('BLOB_BACKEND', {
+      description: 'filesystem: a PVC shared by the API, workers and CronJobs (works on a one-node cluster such as kind; several nodes need accessMode ReadWriteMany or s3); s3: any S3-compatible bucket',
+    }),
+    downloadMode: fromEnv('REPORT_DOWNLOAD_MODE'),
+    presignSeconds: fromEnv('REPORT_PRESIGN_SECONDS'),
+    filesystem: v.group('filesystem backend: one PersistentVolumeClaim every app pod mounts at /data/blobs', {
+      existingClaim: v.str('', 'use this PVC instead of creating one', { pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$' }),
+      accessMode: v.str('ReadWriteOnce', 'access mode of the PVC: ReadWriteOnce works when every app pod runs on one node (kind, a single-node cluster); pods on several nodes need ReadWriteMany (NFS, EFS, Filestore, CephFS) or artifacts.backend=s3', {
+        enum: ['ReadWriteOnce', 'ReadWriteMany', 'ReadWriteOncePod'],
+      }),
+      size: v.str('10Gi', 'PVC size: reports.maxBytes × reports kept for reports.retentionDays, uploads in flight, and the backups kept', { pattern: '^[0-9]+(Mi|Gi|Ti)$' }),
+      storageClass: v.str('', 'StorageClass; empty uses the cluster default'),
+    }),
+    s3: v.group('s3 backend (AWS S3, GCS interoperability, Ceph RGW, MinIO, …)', {
+      endpoint: fromEnv('S3_ENDPOINT'),
+      region: fromEnv('S3_REGION'),
+      bucket: fromEnv('S3_BUCKET'),
+      prefix: fromEnv('S3_PREFIX'),
+      pathStyle: fromEnv('S3_FORCE_PATH_STYLE'),
+      existingSecret: v.str('', 'Secret with keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; empty sets no keys, so the AWS SDK uses IRSA / Workload Identity (annotate serviceAccount) or the node role', {
+        pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$',
+      }),
+    }),
+  }),
   healthCheck: v.group('thresholds of the health_check task and /api/v1/system/health', {
     maxRedisLatencyMs: fromEnv('HEALTH_MAX_REDIS_LATENCY_MS'),
     maxBacklog: fromEnv('HEALTH_MAX_BACKLOG'),
@@ -267,6 +298,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     [CRON_VALUES_KEY.cleanup_old_reports]: cronJob('cleanup_old_reports'),
     [CRON_VALUES_KEY.refresh_benchmarks]: cronJob('refresh_benchmarks'),
     [CRON_VALUES_KEY.health_check]: cronJob('health_check'),
+    [CRON_VALUES_KEY.backup_data]: cronJob('backup_data'),
     resources: resources('50m', '128Mi', '500m', '512Mi'),
     ...scheduling('CronJob'),
     ...extras('CronJob'),
@@ -295,13 +327,13 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     image: image('', 'redis', REDIS_IMAGE_TAG, 'Redis', 'IfNotPresent', REDIS_ADVISORIES),
     password: v.str('', 'Redis password (any characters); empty means generated on first install and kept across upgrades'),
     existingSecret: v.str('', 'Secret with the key redis-password instead of the generated one'),
-    maxmemory: v.str('640mb', 'Redis maxmemory: at most 75% of resources.limits.memory (AOF rewrites fork and need headroom); the policy is always noeviction, so a full Redis refuses writes and enqueues: size it for report artifacts (reports.maxBytes × reports kept for reports.retentionDays) and uploads in flight (uploads.maxBytes each)', { pattern: '^[0-9]+(kb|mb|gb)$' }),
+    maxmemory: v.str('256mb', 'Redis maxmemory: at most 75% of resources.limits.memory (AOF rewrites fork and need headroom); the policy is always noeviction, so a full Redis refuses writes and enqueues. It holds campaigns, job records and metadata only (report and upload bytes live in the artifacts blob store): about 1 KB per campaign plus a few KB per job kept', { pattern: '^[0-9]+(kb|mb|gb)$' }),
     persistence: v.group('PersistentVolumeClaim for /data (AOF)', {
       enabled: v.bool(true, 'use a PVC; false uses an emptyDir (data lost on restart)'),
-      size: v.str('4Gi', 'PVC size (AOF and its rewrite: keep ≥ 4 × maxmemory)', { pattern: '^[0-9]+(Mi|Gi|Ti)$' }),
+      size: v.str('2Gi', 'PVC size (AOF and its rewrite: keep ≥ 4 × maxmemory)', { pattern: '^[0-9]+(Mi|Gi|Ti)$' }),
       storageClass: v.str('', 'StorageClass; empty uses the cluster default'),
     }),
-    resources: resources('50m', '256Mi', '500m', '1Gi'),
+    resources: resources('50m', '128Mi', '500m', '384Mi'),
     ...scheduling('Redis'),
   }),
   externalRedis: v.group('Redis outside the chart, used when redis.enabled is false', {
@@ -389,6 +421,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     externalRedisPort: v.int(6379, 'TCP port egress is allowed to when externalRedis is used', { minimum: 1, maximum: 65535 }),
     externalRedisSentinelPort: v.int(26379, 'TCP port egress is allowed to as well when externalRedis.sentinel is enabled', { minimum: 1, maximum: 65535 }),
     exporterPort: v.int(4317, 'TCP port the Collector may reach when exporting outside the chart', { minimum: 1, maximum: 65535 }),
+    s3Port: v.int(443, 'TCP port the API, workers and CronJobs (and the helm test, with artifacts.downloadMode redirect) may reach with artifacts.backend s3', { minimum: 1, maximum: 65535 }),
   }),
   serviceMonitor: v.group('Prometheus Operator ServiceMonitor for the worker metrics (when the CRD exists); scrape annotations otherwise', {
     enabled: v.bool(false, 'create the ServiceMonitor when monitoring.coreos.com/v1 is served'),

@@ -81,6 +81,7 @@ export class Worker extends Construct {
             scheduling: w,
             spreadOverNodes: 'worker',
             extraVolumes: w.extraVolumes,
+            volumes: ctx.blobs.volumes(),
             terminationGracePeriodSeconds: `{{ add (div ${w.shutdownTimeoutMs.expr} 1000) 10 }}`,
             containers: [
               appContainer(ctx, {
@@ -91,6 +92,7 @@ export class Worker extends Construct {
                 ports: [{ name: 'http', containerPort: APP_PORTS.worker }],
                 probes: httpProbes('http', '/health', '/ready'),
                 extras: w,
+                blobs: true,
               }),
             ],
           }),

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { ConfigError } from './config/env';
+import { BlobStoreConfigError } from './storage/blob-store';
 
 // One entry point, one role per process: the container image runs any of them by command.
-const USAGE = 'usage: main.js api | worker | dashboard | task <job_name> [--inline] [--timeout <s>] | seed | smoke [--api-url <url>]';
+const USAGE = 'usage: main.js api | worker | dashboard | task <job_name> [--inline] [--timeout <s>] | restore <backup> [--force] | seed | smoke [--api-url <url>]';
 
 // require (not import()) keeps every role on the CommonJS loader that OpenTelemetry instruments.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
@@ -19,6 +20,8 @@ async function main(argv: string[]): Promise<number | void> {
       return load<typeof import('./dashboard/main')>('./dashboard/main').runDashboard();
     case 'task':
       return load<typeof import('./task/main')>('./task/main').runTask(rest);
+    case 'restore':
+      return load<typeof import('./restore/main')>('./restore/main').runRestore(rest);
     case 'smoke':
       return load<typeof import('./smoke/main')>('./smoke/main').runSmoke(rest);
     case 'seed':
@@ -34,7 +37,7 @@ main(process.argv.slice(2)).then(
     if (typeof code === 'number') process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof BlobStoreConfigError) {
       process.stderr.write(`pca-agent: ${err.message}\n`);
       process.exit(78);
     }

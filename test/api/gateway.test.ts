@@ -2,10 +2,18 @@ import request from 'supertest';
 import { z } from 'zod';
 import { campaignInputSchema } from '../../services/src/domain/campaign';
 import type { CampaignStore } from '../../services/src/domain/campaign-store';
+import { FsBlobStore } from '../../services/src/storage/fs-blob-store';
+import type { Stores } from '../../services/src/storage/stores';
+import { TEST_BLOB_DIR } from '../helpers/redis';
 import { auth, campaignBody, cleanup, makeApp, ready, testPrefix, type TestApp } from './helpers';
 
 let prefix: string;
 let apps: TestApp[] = [];
+
+/** Stores around a failing campaign store (these tests touch no artifact or upload). */
+function storesWith(campaigns: CampaignStore): Stores {
+  return { campaigns, artifacts: {} as never, uploads: {} as never, imports: {} as never, blobs: new FsBlobStore(TEST_BLOB_DIR), close: async () => undefined };
+}
 
 async function app(env: Record<string, string> = {}, deps: Parameters<typeof makeApp>[2] = {}): Promise<TestApp> {
   const a = makeApp(prefix, env, deps);
@@ -60,7 +68,7 @@ test('CORS is off by default and answers preflights for configured origins only'
 
 test('an unexpected error is a logged 500 without the stack; a Redis outage is a 503', async () => {
   const failing = { get: async () => { throw new Error('kaboom at secret/internal/path.ts:12'); } } as unknown as CampaignStore;
-  const a = await app({}, { store: failing });
+  const a = await app({}, { stores: storesWith(failing) });
   const res = await request(a.app).get('/api/v1/campaigns/x1').set(auth);
   expect(res.status).toBe(500);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -70,7 +78,7 @@ test('an unexpected error is a logged 500 without the stack; a Redis outage is a
   expect(logged).toMatchObject({ request_id: res.headers['x-request-id'], err: { message: expect.stringContaining('kaboom') } });
 
   const down = { get: async () => { throw new Error('Connection is closed.'); } } as unknown as CampaignStore;
-  const b = await app({}, { store: down });
+  const b = await app({}, { stores: storesWith(down) });
   const unavailable = await request(b.app).get('/api/v1/campaigns/x1').set(auth);
   expect(unavailable.status).toBe(503);
   expect(unavailable.headers['retry-after']).toBe('5');

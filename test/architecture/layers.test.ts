@@ -14,7 +14,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['storage'],
   ['reports', 'uploads'],
   ['workers', 'api'],
-  ['task', 'ctl', 'dashboard', 'smoke', 'seed'],
+  ['task', 'ctl', 'dashboard', 'smoke', 'seed', 'restore'],
   ['main.ts'],
 ];
 

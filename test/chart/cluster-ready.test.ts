@@ -174,14 +174,16 @@ describe('a chart a platform team can adopt', () => {
     for (const [args, message] of [
       [['--set', 'otelCollector.memoryLimitMiB=256'], /otelCollector\.memoryLimitMiB \(256\) must be below otelCollector\.resources\.limits\.memory \(256Mi = 256 MiB\)/],
       [['--set', 'otelCollector.resources.limits.memory=0.25Gi', '--set', 'otelCollector.memoryLimitMiB=300'], /\(0\.25Gi = 256 MiB\)/],
-      [['--set', 'redis.maxmemory=900mb'], /redis\.maxmemory \(900mb = 900 MiB\) must be at most 75% of redis\.resources\.limits\.memory \(1Gi = 1024 MiB\)/],
+      [['--set', 'redis.maxmemory=300mb'], /redis\.maxmemory \(300mb = 300 MiB\) must be at most 75% of redis\.resources\.limits\.memory \(384Mi = 384 MiB\)/],
+      [['--set', 'artifacts.backend=s3'], /artifacts\.backend is s3: set artifacts\.s3\.bucket/],
+      [['--set', 'artifacts.downloadMode=redirect'], /artifacts\.downloadMode redirect needs artifacts\.backend s3 \(it is filesystem\)/],
       [['--set', 'redis.enabled=false', '--set', 'externalRedis.url=redis://a:6379', '--set', 'externalRedis.existingSecret=x'], /set externalRedis\.url or externalRedis\.existingSecret, not both/],
     ] as const) {
       const r = renderFails([...args]);
       expect(r.status).not.toBe(0);
       expect(r.stderr).toMatch(message);
     }
-    expect(renderFails(['--set', 'redis.maxmemory=768mb']).status).toBe(0);
+    expect(renderFails(['--set', 'redis.maxmemory=288mb']).status).toBe(0);
   });
 
   test('the schema rejects an unknown time zone and a host that is not a DNS name', () => {

@@ -12,6 +12,7 @@ const RESOURCES: Record<string, { name: string; kind: string }[]> = {
     { name: 'services', kind: 'Service' },
     { name: 'serviceaccounts', kind: 'ServiceAccount' },
     { name: 'pods', kind: 'Pod' },
+    { name: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim' },
   ],
   'apps/v1': [
     { name: 'deployments', kind: 'Deployment' },

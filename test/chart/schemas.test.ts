@@ -7,7 +7,7 @@ import { validateObjects as validate } from './validate';
  * chart supports (all GA; none deprecated in that range), plus the CRDs it gates on capabilities.
  */
 const SERVED_1_27_TO_1_35 = new Set([
-  'v1/ConfigMap', 'v1/Secret', 'v1/Service', 'v1/ServiceAccount', 'v1/Pod',
+  'v1/ConfigMap', 'v1/Secret', 'v1/Service', 'v1/ServiceAccount', 'v1/Pod', 'v1/PersistentVolumeClaim',
   'apps/v1/Deployment', 'apps/v1/StatefulSet', 'batch/v1/CronJob',
   'autoscaling/v2/HorizontalPodAutoscaler', 'policy/v1/PodDisruptionBudget',
   'networking.k8s.io/v1/NetworkPolicy', 'networking.k8s.io/v1/Ingress',

@@ -2,7 +2,8 @@ import { request } from 'node:http';
 import type { Redis } from 'ioredis';
 import { enqueue } from '../../services/src/queues/queues';
 import { ArtifactStore } from '../../services/src/storage/artifact-store';
-import { testPrefix } from '../helpers/redis';
+import { FsBlobStore } from '../../services/src/storage/fs-blob-store';
+import { TEST_BLOB_DIR, testPrefix } from '../helpers/redis';
 import { RedisServer, startApiProcess, waitFor, type ApiHandle } from '../helpers/processes';
 import { auth, queueFixture, roleEnv, WRITE_KEY, type QueueFixture } from './support';
 
@@ -22,7 +23,7 @@ beforeAll(async () => {
   mine = queueFixture('f-ids-a', redis.url, testPrefix('f-ids-a'));
   other = queueFixture('f-ids-b', redis.url, testPrefix('f-ids-b'));
   otherTask = (await enqueue(other.queues, 'refresh_benchmarks', {})).id!;
-  await new ArtifactStore(other.redis, other.prefix, { retentionDays: 7, maxBytes: 1024 }).put(otherReport, Buffer.from('{"secret":1}'), {
+  await new ArtifactStore(other.redis, new FsBlobStore(TEST_BLOB_DIR), other.prefix, { retentionDays: 7, maxBytes: 1024 }).put(otherReport, Buffer.from('{"secret":1}'), {
     format: 'json',
     filename: 'secret.json',
     job_id: otherTask,

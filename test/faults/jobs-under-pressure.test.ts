@@ -3,10 +3,9 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../services/src/config/env';
 import { queueOf, type JobName } from '../../services/src/queues/contract';
 import { closeQueues, createQueues, enqueue, type Queues } from '../../services/src/queues/queues';
-import { ArtifactStore } from '../../services/src/storage/artifact-store';
-import { UploadStore } from '../../services/src/storage/upload-store';
 import { reportIdFor } from '../../services/src/workers/processor-context';
 import { startWorkerProcess, waitFor, type WorkerHandle } from '../helpers/processes';
+import { testStores } from '../helpers/jobs';
 import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
 import { inlineRow } from './support';
 
@@ -78,7 +77,7 @@ test('an attempt past its deadline is aborted and fails "timed out after 1 s"; a
   expect(failed.attemptsMade).toBe(2); // a timeout is an ordinary failure: retried up to the job's attempts
   expect(failed.stacktrace).toHaveLength(2);
   // aborted work stored nothing, and nothing is left running
-  expect(await new ArtifactStore(redis, prefix, { retentionDays: 7, maxBytes: 50e6 }).getMeta(reportIdFor(failed))).toBeNull();
+  expect(await testStores(redis, prefix).artifacts.getMeta(reportIdFor(failed))).toBeNull();
   expect((await queues.reports.getJobCounts('active')).active).toBe(0);
 
   // another job (its own, default deadline) on the same worker afterwards
@@ -89,7 +88,7 @@ test('an attempt past its deadline is aborted and fails "timed out after 1 s"; a
 
 test('WORKER_CONCURRENCY is the pod budget: never more jobs at once across queues, uploads one at a time', async () => {
   await start({ WORKER_CONCURRENCY: '3' }); // reports 1 + uploads 1 + maintenance 1
-  const uploads = new UploadStore(redis, prefix, { maxBytes: 50e6, ttlSeconds: 3600 });
+  const uploads = testStores(redis, prefix).uploads;
   const lines = ['name,channel,start_date,end_date,budget,spend,impressions,clicks'];
   for (let i = 0; i < 4000; i++) lines.push(`r ${i},search,2026-01-01,2026-01-31,${100 + i},${i % 50},${1000 + i},${i % 40}`);
   const body = Buffer.from(lines.join('\n'));

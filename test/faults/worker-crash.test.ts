@@ -2,9 +2,10 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../services/src/config/env';
 import { CampaignStore } from '../../services/src/domain/campaign-store';
 import { closeQueues, createQueues, enqueue, type Queues } from '../../services/src/queues/queues';
+import { FsBlobStore } from '../../services/src/storage/fs-blob-store';
 import { UploadStore } from '../../services/src/storage/upload-store';
 import { httpStatus, startWorkerProcess, waitFor, type WorkerHandle } from '../helpers/processes';
-import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
+import { deleteByPrefix, REDIS_URL, TEST_BLOB_DIR, testPrefix } from '../helpers/redis';
 
 // Real worker processes (built JS in dist/): killed and stopped in the middle of their work.
 jest.setTimeout(180_000);
@@ -21,7 +22,7 @@ function csv(rows: number, tag: string): Buffer {
 }
 
 async function queueUploads(count: number, rows: number) {
-  const uploads = new UploadStore(redis, prefix, { maxBytes: 50e6, ttlSeconds: 3600 });
+  const uploads = new UploadStore(new FsBlobStore(TEST_BLOB_DIR), prefix, { maxBytes: 50e6, ttlSeconds: 3600 });
   const jobs = [];
   for (let n = 0; n < count; n++) {
     const body = csv(rows, `u${n}`);
@@ -121,3 +122,27 @@ test('past WORKER_SHUTDOWN_TIMEOUT_MS the worker exits anyway (1); the cut-off j
   expect(done.returnvalue).toMatchObject({ rows_imported: 20_000 });
   expect(await new CampaignStore(redis, prefix).count()).toBe(20_000);
 });
+
+test('a worker SIGKILLed in the middle of a 100k-row import: the store holds none of the upload before the retry and all of it, once, after', async () => {
+  const ROWS = 100_000;
+  const [job] = await queueUploads(1, ROWS);
+  const first = await startWorkerProcess(env());
+  workers.push(first);
+  await waitFor('the import is under way', async () => {
+    const p = (await queues.uploads.getJob(job!.id!))?.progress as { rows_read?: number } | undefined;
+    return (p?.rows_read ?? 0) >= 20_000;
+  }, 120_000, 20);
+  first.proc.signal('SIGKILL');
+  expect((await first.proc.exited).signal).toBe('SIGKILL');
+  const progress = (await queues.uploads.getJob(job!.id!))!.progress as { rows_read?: number; rows_committed?: number };
+  const store = new CampaignStore(redis, prefix);
+  // killed while staging: nothing of the upload is visible; killed mid-commit the retry completes it
+  if (progress.rows_committed === undefined) expect(await store.count()).toBe(0);
+
+  workers.push(await startWorkerProcess(env()));
+  await waitFor('recovered and completed', async () => (await job!.getState()) === 'completed', 240_000, 100);
+  const done = (await queues.uploads.getJob(job!.id!))!;
+  expect(done.returnvalue).toMatchObject({ rows_total: ROWS, rows_imported: ROWS, rows_invalid: 0 });
+  expect(await store.count()).toBe(ROWS);
+  expect(await redis.exists(`${prefix}:upload-stage:up0`)).toBe(0);
+}, 400_000);

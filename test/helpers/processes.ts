@@ -11,7 +11,7 @@ export const ROOT = join(__dirname, '..', '..');
 const MAIN = 'dist/services/src/main.js';
 const PRELOAD = './dist/services/src/telemetry/instrumentation.js';
 
-export type Role = 'api' | 'worker' | 'dashboard' | 'task' | 'seed';
+export type Role = 'api' | 'worker' | 'dashboard' | 'task' | 'seed' | 'restore';
 
 /** A TCP port nothing listens on right now (the OS picks it; closed again before returning). */
 export async function freePort(): Promise<number> {

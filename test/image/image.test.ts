@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, posix, relative, resolve } from 'node:path';
-import { isJobName } from '../../services/src/queues/contract';
+import { isJobName, SCHEDULED_JOBS } from '../../services/src/queues/contract';
 import { renderChart } from '../ctl/release-objects';
 import type { K8sObject } from '../ctl/fake-kube-api';
 import { dockerignored, dockerignorePatterns, execForm, parseDockerfile, type Stage } from './dockerfile';
@@ -134,7 +134,7 @@ describe('the rendered chart runs exactly what the image provides', () => {
     const owners = appContainers(objects, 'pca-agent').map((c) => c.owner);
     expect(owners).toEqual(expect.arrayContaining(['Deployment/pca-agent-api', 'Deployment/pca-agent-worker', 'Deployment/pca-agent-dashboard']));
     expect(owners.some((o) => o.startsWith('Pod/'))).toBe(true);
-    expect(owners.filter((o) => o.startsWith('CronJob/'))).toHaveLength(3);
+    expect(owners.filter((o) => o.startsWith('CronJob/'))).toHaveLength(Object.keys(SCHEDULED_JOBS).length);
   });
 
   it('every app container runs the image entry point with a role main.js dispatches, whose module is built', () => {

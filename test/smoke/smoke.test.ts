@@ -46,7 +46,7 @@ describe('main.js smoke (the helm test command) against real API and worker proc
   it('passes (exit 0) once a worker is running: API ready, report submitted and completed', async () => {
     worker = await startWorkerProcess(env);
     const result = await smoke(['--timeout', '60'], { ...env, PCA_API_URL: api.url });
-    expect(result.out).toMatch(/^smoke: API ready, task \S+ completed by a worker/m);
+    expect(result.out).toMatch(/^smoke: API ready, task \S+ completed by a worker, its report \(\d+ bytes\) downloaded$/m);
     expect(result.code).toBe(0);
   }, 90_000);
 

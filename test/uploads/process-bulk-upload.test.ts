@@ -8,7 +8,8 @@ import { fakeJob, jobTestEnv, type JobTestEnv } from '../helpers/jobs';
 let env: JobTestEnv;
 afterEach(() => env.close());
 
-const idPrefix = (jobId: string) => `u${createHash('sha256').update(jobId).digest('hex').slice(0, 16)}`;
+// row ids derive from the upload, not the job: a duplicated job writes the same rows
+const idPrefix = (uploadId: string) => `u${createHash('sha256').update(uploadId).digest('hex').slice(0, 16)}`;
 
 async function upload(body: Buffer | string, format: 'csv' | 'xlsx', jobId = 'job-1', filename = `f.${format}`) {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
@@ -55,16 +56,50 @@ describe('CSV uploads', () => {
     expect(summary.columns).toMatchObject({ 'Campaign Name': 'name', 'START DATE': 'start_date', Cost: 'spend', Impr: 'impressions' });
     expect(summary.ignored_columns).toEqual(['Notes']);
 
-    const p = idPrefix('job-1');
+    const p = idPrefix('up1');
     expect(await env.ctx.store.get(`${p}-2`)).toMatchObject({ name: 'Spring sale', channel: 'search', spend: 250.5, status: 'active', currency: 'USD' });
     expect(await env.ctx.store.get(`${p}-7`)).toMatchObject({ name: 'Quoted, name', budget: 1234.5, spend: 12 });
     expect(await env.ctx.store.count()).toBe(2);
   });
 
-  test('a retried job rewrites the same rows instead of adding new ones', async () => {
-    await upload(MIXED_CSV, 'csv', 'job-7');
-    await upload(MIXED_CSV, 'csv', 'job-7');
+  test('a retried or duplicated job (another job id) returns the earlier result and writes nothing again', async () => {
+    const first = await upload(MIXED_CSV, 'csv', 'job-7');
+    const stored = await env.ctx.store.get(`${idPrefix('up1')}-2`);
+    const again = await processBulkUpload(fakeJob('process_bulk_upload', { upload_id: 'up1', filename: 'f.csv', format: 'csv', size: 1 }, 'job-8'), env.ctx);
+    expect(again).toEqual(first);
     expect(await env.ctx.store.count()).toBe(2);
+    expect(await env.ctx.store.get(`${idPrefix('up1')}-2`)).toEqual(stored); // not even rewritten
+    // the input expires; a manual retry still returns the earlier result instead of failing
+    await env.ctx.uploads.delete('up1');
+    expect(await processBulkUpload(fakeJob('process_bulk_upload', { upload_id: 'up1', filename: 'f.csv', format: 'csv', size: 1 }, 'job-7'), env.ctx)).toEqual(first);
+  });
+
+  test('a file-level error after earlier batches imports nothing and says where it broke', async () => {
+    const lines = ['name,channel,start_date,end_date,budget,spend'];
+    for (let i = 0; i < 1200; i++) lines.push(`C${i},search,2026-01-01,2026-01-31,100,1`);
+    lines.push('"unclosed,search,2026-01-01,2026-01-31,100,1', 'after,search,2026-01-01,2026-01-31,100,1');
+    const err = await upload(lines.join('\n'), 'csv').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnrecoverableError);
+    expect((err as Error).message).toMatch(/^f\.csv: the CSV cannot be parsed near line \d+: .*; nothing was imported$/);
+    expect(await env.ctx.store.count()).toBe(0);
+    expect(await env.redis.keys(`${env.prefix}:upload-stage:*`)).toEqual([]);
+    expect(await env.ctx.imports.state('up1')).toBeNull();
+  });
+
+  test('a commit interrupted by a crash is resumed by the retry: every row, once', async () => {
+    const rows = Array.from({ length: 1200 }, (_, i) => ({
+      id: `cmp-${i}`, name: `C${i}`, channel: 'search' as const, start_date: '2026-01-01', end_date: '2026-01-31', budget: 1, spend: 1,
+      impressions: 0, clicks: 0, conversions: 0, revenue: 0, status: 'active' as const, currency: 'USD',
+    }));
+    // what a worker killed mid-commit leaves: the stage, the journal, and part of the rows in the store
+    await env.ctx.imports.stager('up9').upsertMany(rows);
+    await env.redis.set(`${env.prefix}:upload-state:up9`, JSON.stringify({ status: 'committing', summary: { upload_id: 'up9', rows_imported: 1200 } }));
+    await env.ctx.store.upsertMany(rows.slice(0, 300));
+    const summary = await processBulkUpload(fakeJob('process_bulk_upload', { upload_id: 'up9', filename: 'x.csv', format: 'csv', size: 1 }, 'retry'), env.ctx);
+    expect(summary).toEqual({ upload_id: 'up9', rows_imported: 1200 });
+    expect(await env.ctx.store.count()).toBe(1200);
+    expect((await env.ctx.imports.state('up9'))?.status).toBe('imported');
+    expect(await env.redis.exists(`${env.prefix}:upload-stage:up9`)).toBe(0);
   });
 
   test('a row whose bytes are not UTF-8 past the sniffed head is reported, never stored as mojibake', async () => {
@@ -97,9 +132,11 @@ describe('CSV uploads', () => {
     expect(await storedKeys()).toEqual([]);
   });
 
-  test('an expired upload fails as unrecoverable', async () => {
+  test('an expired upload never imported fails as an unrecoverable "input expired"', async () => {
     const job = fakeJob('process_bulk_upload', { upload_id: 'gone', filename: 'x.csv', format: 'csv' as const, size: 1 });
-    await expect(processBulkUpload(job, env.ctx)).rejects.toThrow(/gone/);
+    const err = await processBulkUpload(job, env.ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnrecoverableError);
+    expect((err as Error).message).toMatch(/^x\.csv: input expired: upload gone is gone/);
   });
 });
 
@@ -129,7 +166,7 @@ describe('XLSX uploads', () => {
       { row: 5, column: 'Total Budget', reason: 'required' },
       { row: 5, column: 'Clicks', reason: expect.stringContaining('>=0') },
     ]);
-    const p = idPrefix('job-1');
+    const p = idPrefix('up1');
     expect(await env.ctx.store.get(`${p}-2`)).toMatchObject({ start_date: '2026-06-01', end_date: '2026-06-30', budget: 2000, currency: 'EUR' });
     expect(await env.ctx.store.get(`${p}-6`)).toMatchObject({ name: 'Formula', budget: 300 });
   });

@@ -120,6 +120,10 @@ test('cleanup_old_reports removes exactly what is past retention, twice at once 
   ]);
   expect(a.artifacts_removed + b.artifacts_removed).toBe(2);
   expect([...a.removed_ids, ...b.removed_ids].sort()).toEqual(['old-1', 'old-2']);
+  // bytes freed are counted once, by the run that removed each artifact ('old-1' + 'old-2' = 10 bytes)
+  expect(a.bytes_freed + b.bytes_freed).toBe(10);
+  expect(await env.ctx.blobs.stat(`${env.prefix}/artifacts/old-1`)).toBeNull();
+  expect((await cleanupOldReports(fakeJob('cleanup_old_reports', {}), env.ctx)).bytes_freed).toBe(0);
   for (const id of ['old-1', 'old-2']) {
     expect(await env.ctx.artifacts.get(id)).toBeNull();
     expect(await env.redis.exists(appKeys(env.prefix).artifactMeta(id))).toBe(0);

@@ -2,11 +2,11 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../services/src/config/env';
 import { closeQueues, createQueues, enqueue, type Queues } from '../../services/src/queues/queues';
-import { ArtifactStore } from '../../services/src/storage/artifact-store';
 import { startWorker, type WorkerProcess } from '../../services/src/workers/main';
 import { reportIdFor } from '../../services/src/workers/processor-context';
 import { inlineRow } from '../faults/support';
 import { freePort, waitFor } from '../helpers/processes';
+import { testStores } from '../helpers/jobs';
 import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
 
 // A manual retry of a completed report job (the dashboard's "retry" on the completed tab) keeps its result.
@@ -34,7 +34,7 @@ afterAll(() => redis.quit());
 test.each(['generate_campaign_report', 'generate_excel_report', 'generate_pdf_report'] as const)(
   '%s retried after it completed: the same result and artifact, not a new rendering',
   async (name) => {
-    const artifacts = new ArtifactStore(redis, prefix, { retentionDays: 7, maxBytes: 50e6 });
+    const artifacts = testStores(redis, prefix).artifacts;
     const job = await enqueue(queues, name, { campaigns: [inlineRow(1), inlineRow(2), inlineRow(3)] });
     await waitFor('completed', async () => (await job.getState()) === 'completed', 30_000);
     const first = (await queues.reports.getJob(job.id!))!;

@@ -90,11 +90,12 @@ test('WORKER_QUEUES limits the consumed queues; unknown names are refused with t
   await expect(startWorker({ ...cfg, WORKER_QUEUES: ['reports', 'pdfs'] }, logger)).rejects.toThrow('WORKER_QUEUES="reports,pdfs": unknown queue pdfs');
 });
 
-test('SCHEDULER_ENABLED registers the three schedules; starting without it removes them', async () => {
+test("SCHEDULER_ENABLED registers every scheduled job's schedule; starting without it removes them", async () => {
   await setup({ SCHEDULER_ENABLED: 'true', WORKER_QUEUES: 'maintenance' });
   worker = await startWorker(cfg, logger);
   const schedulers = await queues.maintenance.getJobSchedulers();
   expect(schedulers.map((s) => [s.key, s.pattern]).sort()).toEqual([
+    ['backup_data', '0 3 * * *'],
     ['cleanup_old_reports', '0 2 * * *'],
     ['health_check', '*/5 * * * *'],
     ['refresh_benchmarks', '0 0 * * *'],

@@ -20,6 +20,7 @@ export const API_VERSIONS = {
   PodDisruptionBudget: 'policy/v1',
   Ingress: 'networking.k8s.io/v1',
   NetworkPolicy: 'networking.k8s.io/v1',
+  PersistentVolumeClaim: 'v1',
   ScaledObject: 'keda.sh/v1alpha1',
   TriggerAuthentication: 'keda.sh/v1alpha1',
   ServiceMonitor: 'monitoring.coreos.com/v1',

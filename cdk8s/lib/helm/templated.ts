@@ -56,6 +56,7 @@ export interface KindSpecs {
   PodDisruptionBudget: Omit<k8s.KubePodDisruptionBudgetProps, 'metadata'>;
   Ingress: Omit<k8s.KubeIngressProps, 'metadata'>;
   NetworkPolicy: Omit<k8s.KubeNetworkPolicyProps, 'metadata'>;
+  PersistentVolumeClaim: Omit<k8s.KubePersistentVolumeClaimProps, 'metadata'>;
   ScaledObject: { spec: ScaledObjectSpec };
   TriggerAuthentication: { spec: TriggerAuthenticationSpec };
   ServiceMonitor: { spec: ServiceMonitorSpec };

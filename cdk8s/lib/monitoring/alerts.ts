@@ -42,7 +42,7 @@ const runtimeP95 = (s: ReleaseSelectors, window: string) =>
   `histogram_quantile(0.95, sum by (${byJob}, le) (rate(pca_job_duration_seconds_bucket{${s.worker}}[${window}])))`;
 
 /** Seconds a scheduled task may go without a success before PcaScheduledTaskStale fires (two periods and a margin). */
-const STALE_DEFAULTS: Record<ScheduledJobName, number> = { cleanup_old_reports: 2 * 86_400 + 3600, refresh_benchmarks: 2 * 86_400 + 3600, health_check: 1800 };
+const STALE_DEFAULTS: Record<ScheduledJobName, number> = { cleanup_old_reports: 2 * 86_400 + 3600, refresh_benchmarks: 2 * 86_400 + 3600, health_check: 1800, backup_data: 2 * 86_400 + 3600 };
 export const STALE_PARAM = (task: ScheduledJobName) => `${task.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())}Seconds`;
 
 export const ALERTS: readonly AlertDefinition[] = [

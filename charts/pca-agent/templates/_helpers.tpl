@@ -256,6 +256,12 @@ index), tls (rediss://), scheme, and the decoded username and password. Every co
 {{- end }}
 {{- end }}
 {{- end }}
+{{- if and (eq .Values.artifacts.backend "s3") (not .Values.artifacts.s3.bucket) }}
+{{- fail "artifacts.backend is s3: set artifacts.s3.bucket" }}
+{{- end }}
+{{- if and (eq .Values.artifacts.downloadMode "redirect") (ne .Values.artifacts.backend "s3") }}
+{{- fail (printf "artifacts.downloadMode redirect needs artifacts.backend s3 (it is %s)" .Values.artifacts.backend) }}
+{{- end }}
 {{- if and .Values.otelCollector.enabled (not .Values.jaeger.enabled) (not .Values.otelCollector.exporter.endpoint) }}
 {{- fail "jaeger.enabled is false: set otelCollector.exporter.endpoint (OTLP gRPC host:port) or disable otelCollector" }}
 {{- end }}

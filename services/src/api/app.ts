@@ -1,7 +1,7 @@
 import express, { type Express, type Request } from 'express';
-import { CampaignStore } from '../domain/campaign-store';
 import { appKeys } from '../lib/keys';
 import { closeQueues, createQueues } from '../queues/queues';
+import { createStores } from '../storage/stores';
 import { errorHandler, notFoundHandler } from './errors';
 import { accessLog } from './gateway/access-log';
 import { authenticate } from './gateway/auth';
@@ -52,15 +52,26 @@ const isPublic = (req: Request) =>
  */
 export function createApp(deps: AppDeps): ApiApp {
   const { config, redis, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const stores = deps.stores ?? createStores(redis, config, { now });
   const context: ApiContext = {
     ...deps,
-    store: deps.store ?? new CampaignStore(redis, config.REDIS_KEY_PREFIX),
-    now: deps.now ?? (() => new Date()),
+    stores,
+    store: stores.campaigns,
+    now,
     version: deps.version ?? packageVersion(),
     registry: new OpenApiRegistry(),
     queues: deps.queues ?? createQueues(config, redis),
   };
-  const metrics = createApiMetrics({ redis, prefix: config.REDIS_KEY_PREFIX, queues: context.queues });
+  const metrics = createApiMetrics({
+    redis,
+    prefix: config.REDIS_KEY_PREFIX,
+    queues: context.queues,
+    backupLastSuccess: async () => {
+      const raw = await redis.get(appKeys(config.REDIS_KEY_PREFIX).backupLastSuccess);
+      return raw ? Date.parse((JSON.parse(raw) as { at: string }).at) / 1000 : null;
+    },
+  });
   const stats = new GatewayStats({
     redis,
     prefix: config.REDIS_KEY_PREFIX,
@@ -104,7 +115,7 @@ export function createApp(deps: AppDeps): ApiApp {
   );
   app.use(jsonBody({ limitBytes: config.BODY_LIMIT_BYTES }));
 
-  app.use(createHealthRouter({ redis, isShuttingDown: () => shuttingDown }));
+  app.use(createHealthRouter({ redis, blobs: stores.blobs, isShuttingDown: () => shuttingDown }));
   app.use(createMetricsRouter(metrics));
   app.use(createScalingRouter(context));
   app.use(createGatewayStatsRouter({ stats, registry: context.registry }));
@@ -127,6 +138,7 @@ export function createApp(deps: AppDeps): ApiApp {
     close: async () => {
       await stats.close();
       if (!deps.queues) await closeQueues(context.queues);
+      if (!deps.stores) await stores.close();
     },
   };
 }

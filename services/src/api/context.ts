@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { CampaignStore } from '../domain/campaign-store';
 import type { Queues } from '../queues/queues';
+import type { Stores } from '../storage/stores';
 import type { OpenApiRegistry } from './openapi';
 
 /** Everything the app needs from outside; server.ts (or a test) creates and owns these. */
@@ -11,8 +12,8 @@ export interface AppDeps {
   /** A request-role connection (fails fast while Redis is down). Not closed by the app. */
   readonly redis: RedisClient;
   readonly logger: Logger;
-  /** @default new CampaignStore(redis, config.REDIS_KEY_PREFIX) */
-  readonly store?: CampaignStore;
+  /** Campaigns, artifacts, uploads and the blob store. @default createStores(redis, config), closed by close() */
+  readonly stores?: Stores;
   /** @default () => new Date() */
   readonly now?: () => Date;
   /** Sent as X-Gateway-Version. @default the package.json version */
@@ -23,6 +24,8 @@ export interface AppDeps {
 
 /** What routers receive: the deps with defaults resolved, plus the OpenAPI registry to register in. */
 export interface ApiContext extends AppDeps {
+  readonly stores: Stores;
+  /** The campaign store (`stores.campaigns`). */
   readonly store: CampaignStore;
   readonly now: () => Date;
   readonly version: string;

@@ -20,6 +20,8 @@ export interface ApiMetricsSources {
   readonly redis: RedisClient;
   readonly prefix: string;
   readonly queues: Queues;
+  /** When the last backup_data run succeeded (epoch seconds), read at scrape time; null before the first. */
+  readonly backupLastSuccess?: () => Promise<number | null>;
 }
 
 /**
@@ -33,6 +35,21 @@ export function createApiMetrics(sources?: ApiMetricsSources): ApiMetrics {
     registerQueueGauges(registry, sources.queues, sources.redis);
     registerRedisGauges(registry, sources.redis);
     registerScheduledTaskGauge(registry, sources.redis, sources.prefix);
+    const lastBackup = sources.backupLastSuccess;
+    if (lastBackup) {
+      // Served by the API (always running), not the workers (scaled to zero between jobs): an alert on its
+      // age catches a schedule that stopped succeeding. Absent until the first backup.
+      new Gauge({
+        name: 'pca_backup_last_success_timestamp_seconds',
+        help: 'Unix time of the last successful backup_data run',
+        registers: [registry],
+        async collect() {
+          const at = await lastBackup().catch(() => null);
+          if (at === null) this.reset();
+          else this.set(at);
+        },
+      });
+    }
   }
   return {
     registry,

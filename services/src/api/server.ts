@@ -6,6 +6,7 @@ import { shutdownTelemetry } from '../telemetry/sdk';
 import { createHttpServer, httpServerLimits } from '../lib/http-server';
 import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis, type RedisClient } from '../lib/redis';
+import { checkBlobStoreAtStart } from '../storage/blob-store';
 import { createApp, type ApiApp } from './app';
 
 export interface StartOverrides {
@@ -38,6 +39,13 @@ export async function startApi(cfg: Config, overrides: StartOverrides = {}): Pro
   const logger = overrides.logger ?? createLogger({ service: 'pca-agent-api', level: cfg.LOG_LEVEL });
   const redis = overrides.redis ?? createRedis(cfg, 'request', 'pca-agent-api');
   const api = createApp({ config: cfg, redis, logger });
+  try {
+    await checkBlobStoreAtStart(api.context.stores.blobs, (msg) => logger.warn(msg));
+  } catch (err) {
+    await api.close();
+    if (!overrides.redis) await closeRedis(redis);
+    throw err;
+  }
   const server = createHttpServer(api.app, { ...httpServerLimits(cfg), logger });
   // Once draining, every response asks the client to reconnect (to a pod that is not going away).
   server.prependListener('request', (_req, res) => {

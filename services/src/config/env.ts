@@ -88,7 +88,7 @@ export const envSchema = z.object({
   REPORT_RETENTION_DAYS: int(1, 3650).default(7).describe('artifacts and their metadata are removed after this'),
   REPORT_MAX_BYTES: int(1024, 512 * 1024 * 1024).default(50 * 1024 * 1024).describe('size cap of one artifact'),
   UPLOAD_MAX_BYTES: int(1024, 512 * 1024 * 1024).default(20 * 1024 * 1024).describe('upload size limit (413 above)'),
-  UPLOAD_TTL_SECONDS: int(60, 7 * 86_400).default(3600).describe('how long an uploaded file waits in Redis for its worker'),
+  UPLOAD_TTL_SECONDS: int(60, 7 * 86_400).default(3600).describe('how long an uploaded file waits in the blob store for its worker'),
   BENCHMARK_WINDOW_DAYS: int(1, 3650).default(90).describe('campaigns considered by refresh_benchmarks'),
   // Per-job deadlines (seconds): past it the attempt is aborted and fails "timed out after N s"; retries as any failure.
   JOB_TIMEOUT_GENERATE_CAMPAIGN_REPORT: int(1, 86_400).default(300).describe('deadline of one generate_campaign_report attempt, in seconds'),
@@ -98,6 +98,7 @@ export const envSchema = z.object({
   JOB_TIMEOUT_CLEANUP_OLD_REPORTS: int(1, 86_400).default(300).describe('deadline of one cleanup_old_reports attempt, in seconds'),
   JOB_TIMEOUT_REFRESH_BENCHMARKS: int(1, 86_400).default(300).describe('deadline of one refresh_benchmarks attempt, in seconds'),
   JOB_TIMEOUT_HEALTH_CHECK: int(1, 86_400).default(30).describe('deadline of one health_check attempt, in seconds'),
+  JOB_TIMEOUT_BACKUP_DATA: int(1, 86_400).default(1800).describe('deadline of one backup_data attempt (the snapshot streamed into the blob store), in seconds'),
   TASK_RUN_ID: optionalText.describe('the scheduled run a `task` belongs to (the CronJob sets its Job name): its queued job id derives from it, so a retried pod attaches to the same job'),
   SCHEDULER_ENABLED: bool.default(false).describe('the worker registers the maintenance schedules itself (npm start sets it; the chart uses CronJobs)'),
 
@@ -112,6 +113,18 @@ export const envSchema = z.object({
     .regex(/^(\/[A-Za-z0-9._~-]+)*\/?$/, 'a URL path such as /queues')
     .default('/')
     .transform((v) => (v.length > 1 ? v.replace(/\/$/, '') : '/')).describe('sub-path when served behind a reverse proxy'),
+
+  BLOB_BACKEND: z.enum(['filesystem', 's3']).default('filesystem').describe('where report artifacts, uploads and backups live: filesystem (one machine or a shared volume) or s3'),
+  BLOB_FS_DIR: z.string().min(1).default('.data/blobs').describe('directory of the filesystem blob store (every API and worker process must see the same one)'),
+  S3_BUCKET: optionalText.describe('bucket of the s3 blob store (required with BLOB_BACKEND=s3); credentials come from the standard AWS_* variables, IRSA or Workload Identity'),
+  S3_REGION: z.string().min(1).default('us-east-1').describe('region of the s3 blob store'),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional().describe('S3-compatible endpoint URL (MinIO, Ceph RGW, GCS interoperability); empty for AWS S3'),
+  S3_PREFIX: z.string().regex(/^([A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*$/, 'a key prefix such as pca/prod').default('').describe('object keys start with this prefix, so several installs share a bucket'),
+  S3_FORCE_PATH_STYLE: bool.default(false).describe('path-style S3 URLs (MinIO, Ceph and most self-hosted S3 need it)'),
+  REPORT_DOWNLOAD_MODE: z.enum(['stream', 'redirect']).default('stream').describe('GET /api/v1/reports/{id}: stream through the API, or redirect to a presigned URL (s3 only)'),
+  BACKUP_KEEP_DAILY: int(1, 366).default(7).describe('backup_data keeps the newest backup of each of this many most recent days'),
+  BACKUP_KEEP_WEEKLY: int(0, 520).default(4).describe('…and of each of this many most recent ISO weeks'),
+  REPORT_PRESIGN_SECONDS: int(10, 7 * 86_400).default(300).describe('lifetime of a presigned download URL (REPORT_DOWNLOAD_MODE=redirect)'),
 });
 
 export type Config = z.infer<typeof envSchema>;
@@ -149,6 +162,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (cfg.JWT_SECRET && cfg.JWT_SECRET.length < 32) {
     throw new ConfigError([{ variable: 'JWT_SECRET', message: 'must be at least 32 characters' }]);
+  }
+  if (cfg.BLOB_BACKEND === 's3' && !cfg.S3_BUCKET) {
+    throw new ConfigError([{ variable: 'S3_BUCKET', message: 'required with BLOB_BACKEND=s3' }]);
+  }
+  if (cfg.REPORT_DOWNLOAD_MODE === 'redirect' && cfg.BLOB_BACKEND !== 's3') {
+    throw new ConfigError([{ variable: 'REPORT_DOWNLOAD_MODE', message: 'redirect needs BLOB_BACKEND=s3 (a filesystem store has no URL of its own)' }]);
   }
   return cfg;
 }

@@ -21,6 +21,9 @@ export function appKeys(prefix: string) {
     artifactIndex: `${prefix}:artifacts:by-created`,
     uploadRows: (jobId: string) => `${prefix}:upload-rows:${jobId}`,
     scheduledLastSuccess: `${prefix}:scheduled:last-success`,
+    backupLastSuccess: `${prefix}:backup:last-success`,
+    uploadStage: (uploadId: string) => `${prefix}:upload-stage:${uploadId}`,
+    uploadState: (uploadId: string) => `${prefix}:upload-state:${uploadId}`,
   };
 }
 

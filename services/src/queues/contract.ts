@@ -4,6 +4,7 @@ import {
   artifactResultSchema,
   benchmarkSetSchema,
   campaignReportSchema,
+  backupResultSchema,
   cleanupSummarySchema,
   healthReportSchema,
   REPORT_FORMATS,
@@ -21,7 +22,7 @@ export * from './results';
 export const QUEUES = {
   reports: ['generate_campaign_report', 'generate_pdf_report', 'generate_excel_report'],
   uploads: ['process_bulk_upload'],
-  maintenance: ['cleanup_old_reports', 'refresh_benchmarks', 'health_check'],
+  maintenance: ['cleanup_old_reports', 'refresh_benchmarks', 'health_check', 'backup_data'],
 } as const;
 
 export type QueueName = keyof typeof QUEUES;
@@ -35,6 +36,7 @@ export const SCHEDULED_JOBS = {
   cleanup_old_reports: { schedule: '0 2 * * *' },
   refresh_benchmarks: { schedule: '0 0 * * *' },
   health_check: { schedule: '*/5 * * * *' },
+  backup_data: { schedule: '0 3 * * *' },
 } as const satisfies Partial<Record<JobName, { schedule: string }>>;
 
 export type ScheduledJobName = keyof typeof SCHEDULED_JOBS;
@@ -132,6 +134,7 @@ export const PAYLOADS = {
   cleanup_old_reports: emptyPayloadSchema,
   refresh_benchmarks: emptyPayloadSchema,
   health_check: emptyPayloadSchema,
+  backup_data: emptyPayloadSchema,
 } as const satisfies Record<JobName, z.ZodType>;
 
 export type PayloadOf<J extends JobName> = z.infer<(typeof PAYLOADS)[J]>;
@@ -148,6 +151,7 @@ export const RESULTS = {
   cleanup_old_reports: cleanupSummarySchema,
   refresh_benchmarks: benchmarkSetSchema,
   health_check: healthReportSchema,
+  backup_data: backupResultSchema,
 } as const satisfies Record<JobName, z.ZodType>;
 
 export type ResultOf<J extends JobName> = z.infer<(typeof RESULTS)[J]>;

@@ -149,8 +149,19 @@ export const uploadSummarySchema = z.object({
 export const cleanupSummarySchema = z.object({
   artifacts_removed: count,
   removed_ids: z.array(z.string()),
+  uploads_removed: count.describe('uploaded files past UPLOAD_TTL_SECONDS removed from the blob store'),
+  bytes_freed: count.describe('bytes removed from the blob store (artifacts and uploads)'),
   jobs_removed: z.record(z.string(), count),
   cutoff: z.string(),
+});
+
+/** What backup_data returns: the snapshot it wrote and what the retention kept and removed. */
+export const backupResultSchema = z.object({
+  key: z.string().describe('blob store key of the snapshot, backups/<timestamp>.rdb'),
+  size_bytes: count,
+  took_ms: count,
+  kept: z.array(z.string()).describe('backups kept by the retention (BACKUP_KEEP_DAILY, BACKUP_KEEP_WEEKLY)'),
+  removed: z.array(z.string()).describe('older backups this run deleted'),
 });
 
 const queueHealthSchema = z.object({
@@ -205,5 +216,6 @@ export type ArtifactResult = z.infer<typeof artifactResultSchema>;
 export type RowError = z.infer<typeof rowErrorSchema>;
 export type UploadSummary = z.infer<typeof uploadSummarySchema>;
 export type CleanupSummary = z.infer<typeof cleanupSummarySchema>;
+export type BackupResult = z.infer<typeof backupResultSchema>;
 export type QueueHealth = z.infer<typeof queueHealthSchema>;
 export type HealthReport = z.infer<typeof healthReportSchema>;

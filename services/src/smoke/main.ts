@@ -29,8 +29,27 @@ function parseSmokeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): SmokeA
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * The worker wrote the report to the blob store; the API must serve it back (a shared volume or the
+ * bucket both reach). A redirect (REPORT_DOWNLOAD_MODE=redirect) is followed to the presigned URL.
+ */
+async function downloadReport(apiUrl: string, key: string, url: unknown): Promise<string> {
+  if (typeof url !== 'string' || !url.startsWith('/')) throw new Error(`the result has no download_url (${JSON.stringify(url)})`);
+  const res = await fetch(`${apiUrl}${url}`, { headers: { 'x-api-key': key }, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+  let body = res;
+  if (res.status === 302) {
+    const location = res.headers.get('location');
+    if (!location) throw new Error(`GET ${url} answered 302 without a Location`);
+    body = await fetch(location, { signal: AbortSignal.timeout(10_000) });
+  }
+  if (body.status !== 200) throw new Error(`GET ${url} answered ${body.status}${res.status === 302 ? ' (from the presigned URL)' : ''}`);
+  const bytes = (await body.arrayBuffer()).byteLength;
+  if (bytes === 0) throw new Error(`GET ${url} returned an empty report`);
+  return `its report (${bytes} bytes) downloaded${res.status === 302 ? ' through a presigned URL' : ''}`;
+}
+
+/**
  * `main.js smoke`: what `helm test` runs against an installed release. The API must be ready, accept a
- * report request and a worker must complete it. Exit 0 when all of that happened, 1 otherwise, 2 on usage.
+ * report request, a worker must complete it and the API must serve the report file it stored. Exit 0 when all of that happened, 1 otherwise, 2 on usage.
  */
 export async function runSmoke(argv: readonly string[]): Promise<number> {
   const args = parseSmokeArgs(argv, process.env);
@@ -74,7 +93,9 @@ export async function runSmoke(argv: readonly string[]): Promise<number> {
       const task = await call(`/api/v1/tasks/${encodeURIComponent(taskId)}`);
       const status = task.body?.status;
       if (status === 'completed') {
-        process.stdout.write(`smoke: API ready, task ${taskId} completed by a worker\n`);
+        step = `downloading the report of task ${taskId}`;
+        const downloaded = await downloadReport(args.apiUrl, key, (task.body?.result as { download_url?: unknown } | undefined)?.download_url);
+        process.stdout.write(`smoke: API ready, task ${taskId} completed by a worker, ${downloaded}\n`);
         return 0;
       }
       if (status === 'failed') throw new Error(`task ${taskId} failed: ${JSON.stringify(task.body?.error)}`);

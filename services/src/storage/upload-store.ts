@@ -1,12 +1,11 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { PcaError, PermanentError } from '../lib/errors';
-import type { RedisClient } from '../lib/redis';
-import { appKeys, type AppKeys } from '../lib/keys';
+import { readAll, type BlobBody, type BlobStore } from './blob-store';
 
 export interface UploadStoreOptions {
   /** Larger uploads are refused while they stream in. */
   readonly maxBytes: number;
-  /** Uploads disappear after this many seconds whether or not a worker read them. */
+  /** An upload older than this counts as expired (and cleanup_old_reports removes it). */
   readonly ttlSeconds: number;
 }
 
@@ -19,72 +18,82 @@ export class UploadTooLargeError extends PcaError {
 /** The file expired (or was never stored): no retry brings it back. */
 export class UploadMissingError extends PermanentError {
   constructor(readonly id: string) {
-    super(`upload ${id} is gone (expired or never stored)`);
+    super(`input expired: upload ${id} is gone (older than UPLOAD_TTL_SECONDS, or never stored)`);
   }
 }
 
+/** Where an upload's bytes live in the blob store. */
+export const uploadBlobKey = (prefix: string, id: string) => `${prefix}/uploads/${id}`;
+
 /**
- * Uploaded files handed from the API to a worker through Redis (the pods share nothing else). Written
- * chunk by chunk and read back by range, so neither side holds more than a chunk at a time.
+ * Uploaded files handed from the API to a worker through the blob store (never the queue Redis).
+ * Streamed in and read back by range, so neither side holds more than a chunk at a time; the blob store
+ * makes an upload visible only once complete.
  */
 export class UploadStore {
-  private readonly keys: AppKeys;
-
   constructor(
-    private readonly redis: RedisClient,
-    prefix: string,
+    private readonly blobs: BlobStore,
+    private readonly prefix: string,
     private readonly opts: UploadStoreOptions,
-  ) {
-    this.keys = appKeys(prefix);
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private key(id: string): string {
+    return uploadBlobKey(this.prefix, id);
   }
 
-  /** Streams the body into Redis; the upload becomes visible only once complete. Returns its size. */
-  async write(id: string, body: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): Promise<number> {
-    const key = this.keys.upload(id);
-    const partial = `${key}:partial`;
-    let size = 0;
-    try {
-      await this.redis.del(partial);
-      for await (const chunk of body) {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        size += buf.length;
-        if (size > this.opts.maxBytes) throw new UploadTooLargeError(this.opts.maxBytes);
-        await this.redis.multi().append(partial, buf).expire(partial, this.opts.ttlSeconds).exec();
-      }
-      if (size === 0) await this.redis.set(key, '', 'EX', this.opts.ttlSeconds);
-      else await this.redis.multi().rename(partial, key).expire(key, this.opts.ttlSeconds).exec();
-      return size;
-    } catch (err) {
-      await this.redis.del(partial).catch(() => undefined);
-      throw err;
-    }
+  /** Streams the body into the store; returns its size. */
+  write(id: string, body: BlobBody): Promise<number> {
+    const max = this.opts.maxBytes;
+    return this.blobs.put(this.key(id), body, { maxBytes: max, tooLarge: () => new UploadTooLargeError(max) });
   }
 
+  /** The size, or null when the upload is missing or older than the TTL. */
   async size(id: string): Promise<number | null> {
-    const key = this.keys.upload(id);
-    const replies = (await this.redis.multi().exists(key).strlen(key).exec()) ?? [];
-    return replies[0]?.[1] === 1 ? Number(replies[1]?.[1] ?? 0) : null;
+    const info = await this.blobs.stat(this.key(id));
+    if (!info) return null;
+    return this.now().getTime() - info.lastModified.getTime() > this.opts.ttlSeconds * 1000 ? null : info.size;
   }
 
-  /** Bytes [start, end] inclusive (negative offsets count from the end, as GETRANGE does). */
+  /** Bytes [start, end] inclusive (negative offsets count from the end, as GETRANGE does); small ranges only. */
   async readRange(id: string, start: number, end: number): Promise<Buffer> {
-    return this.redis.getrangeBuffer(this.keys.upload(id), start, end);
+    let from = start;
+    let to = end;
+    if (from < 0 || to < 0) {
+      const info = await this.blobs.stat(this.key(id));
+      if (!info) throw new UploadMissingError(id);
+      if (from < 0) from = Math.max(0, info.size + from);
+      if (to < 0) to = info.size + to;
+    }
+    if (to < from) return Buffer.alloc(0);
+    const stream = await this.blobs.get(this.key(id), { start: from, end: to });
+    if (!stream) throw new UploadMissingError(id);
+    return readAll(stream);
   }
 
-  /** The upload as a stream of chunks; throws UploadMissingError when it has expired. */
-  async open(id: string, chunkSize = 256 * 1024): Promise<Readable> {
-    const size = await this.size(id);
-    if (size === null) throw new UploadMissingError(id);
-    const readRange = (from: number, to: number) => this.readRange(id, from, to);
-    async function* chunks(): AsyncGenerator<Buffer> {
-      for (let offset = 0; offset < size!; offset += chunkSize) {
-        yield await readRange(offset, Math.min(size!, offset + chunkSize) - 1);
-      }
-    }
-    return Readable.from(chunks(), { objectMode: false });
+  /** The upload as a stream; throws UploadMissingError when it has expired. */
+  async open(id: string): Promise<Readable> {
+    if ((await this.size(id)) === null) throw new UploadMissingError(id);
+    const stream = await this.blobs.get(this.key(id));
+    if (!stream) throw new UploadMissingError(id);
+    return stream;
   }
 
   async delete(id: string): Promise<void> {
-    await this.redis.del(this.keys.upload(id));
+    await this.blobs.delete(this.key(id));
+  }
+
+  /** Removes uploads past the TTL; returns how many and their bytes. Idempotent. */
+  async removeExpired(): Promise<{ removed: number; bytesFreed: number }> {
+    const olderThan = new Date(this.now().getTime() - this.opts.ttlSeconds * 1000);
+    let removed = 0;
+    let bytesFreed = 0;
+    for await (const blob of this.blobs.list(`${this.prefix}/uploads/`, { olderThan })) {
+      if (await this.blobs.delete(blob.key)) {
+        removed++;
+        bytesFreed += blob.size;
+      }
+    }
+    return { removed, bytesFreed };
   }
 }

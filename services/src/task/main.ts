@@ -10,6 +10,7 @@ import { InvalidPayloadError } from '../queues/errors';
 import { closeQueues, createQueues, enqueue, newTaskId } from '../queues/queues';
 import { shutdownTelemetry } from '../telemetry/sdk';
 import { JOB_TIMEOUT_VARIABLES, jobTimeoutSeconds } from '../workers/job-deadline';
+import { createStores } from '../storage/stores';
 import { createProcessorContext } from '../workers/processor-context';
 import { runJob } from '../workers/processors';
 
@@ -196,11 +197,12 @@ async function runInline(cfg: Config, args: TaskArgs, deadline: Deadline): Promi
   const logger = createLogger({ service: 'pca-agent-task', level: cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL });
   const redis = createRedis(cfg, 'worker', 'pca-agent-task');
   const queues = createQueues(cfg, redis);
+  const stores = createStores(redis, cfg);
   const started = Date.now();
   const id = args.runId ? scheduledJobId(args.job, args.runId) : `inline-${newTaskId()}`;
   try {
     if (!(await connected(redis, cfg, `${args.job} (inline)`, deadline))) return TASK_EXIT.redisUnreachable;
-    const run = runJob({ id, name: args.job, data: args.data, updateProgress: () => Promise.resolve() }, createProcessorContext(cfg, redis, queues, logger)).then(
+    const run = runJob({ id, name: args.job, data: args.data, updateProgress: () => Promise.resolve() }, createProcessorContext(cfg, redis, queues, logger, stores)).then(
       (r) => ({ ok: true as const, r }),
       (e: Error) => ({ ok: false as const, e }),
     );
@@ -216,7 +218,7 @@ async function runInline(cfg: Config, args: TaskArgs, deadline: Deadline): Promi
     process.stdout.write(`${args.job} (inline) completed in ${((Date.now() - started) / 1000).toFixed(1)}s: ${summarize(outcome.value.r)}\n`);
     return TASK_EXIT.ok;
   } finally {
-    await closeQuickly([() => closeQueues(queues)], [redis]);
+    await closeQuickly([() => closeQueues(queues), () => stores.close()], [redis]);
   }
 }
 

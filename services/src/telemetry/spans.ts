@@ -18,6 +18,8 @@ export const DOMAIN_SPANS = {
   renderXlsx: 'report.render_xlsx',
   /** one batch of campaign writes (its Redis commands get no spans of their own); attributes: pca.batch.rows */
   storeBatch: 'store.upsert_batch',
+  /** an upload's staged rows moved into the store, one span (its Redis commands get none); attributes: pca.upload.id */
+  storeCommit: 'store.commit_upload',
   /** `task <job_name>`; attributes: pca.task.name and the task's own counts */
   task: (jobName: string) => `task ${jobName}`,
 } as const;

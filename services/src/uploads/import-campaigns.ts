@@ -27,6 +27,22 @@ export interface ImportResult {
   readonly ignored_columns: string[];
 }
 
+/** The reader's file-level failure, told with the last row read before it. */
+async function* located(rows: AsyncIterable<SourceRow>, lastRow: () => number): AsyncGenerator<SourceRow> {
+  const it = rows[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<SourceRow>;
+    try {
+      next = await it.next();
+    } catch (err) {
+      if (err instanceof FatalUploadError && lastRow() > 0) throw new FatalUploadError(`${err.message} (the last row read was ${lastRow()})`);
+      throw err;
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
 function reasonOf(issue: { code: string; message: string; input?: unknown }): string {
   if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
   return issue.message;
@@ -67,7 +83,9 @@ export async function importCampaigns(rows: AsyncIterable<SourceRow>, opts: Impo
     for (const e of list) if (errors.length < MAX_ROW_ERRORS) errors.push(e);
   };
 
-  for await (const { row, cells, problem } of rows) {
+  let lastRow = 0;
+  for await (const { row, cells, problem } of located(rows, () => lastRow)) {
+    lastRow = row;
     if (!header) {
       if (problem) throw new FatalUploadError(`the header row is ${problem.reason}`);
       header = mapHeader(cells);

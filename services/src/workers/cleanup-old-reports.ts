@@ -4,13 +4,16 @@ import type { Processor } from './processor-context';
 const DAY_MS = 86_400_000;
 
 /**
- * Removes artifacts past the retention and finished jobs older than it. Safe to run concurrently:
- * each artifact is counted by the run that removed it.
+ * Removes artifacts past the retention (bytes from the blob store, metadata from Redis), uploads past
+ * their TTL and finished jobs older than the retention, and says how many bytes that freed. Idempotent
+ * and safe to run concurrently: each artifact is counted by the run that removed it.
  */
 export const cleanupOldReports: Processor<'cleanup_old_reports'> = async (_job, ctx) => {
   const retentionMs = ctx.cfg.REPORT_RETENTION_DAYS * DAY_MS;
   const cutoff = new Date(ctx.now().getTime() - retentionMs);
-  const removed = await ctx.artifacts.removeOlderThan(cutoff);
+  // Blobs carry the real clock's mtime: the orphan sweep compares against real time even under a test clock.
+  const removed = await ctx.artifacts.removeOlderThan(cutoff, new Date(Date.now() - retentionMs));
+  const uploads = await ctx.uploads.removeExpired();
   const jobsRemoved: Record<string, number> = {};
   for (const name of QUEUE_NAMES) {
     const queue = ctx.queues[name];
@@ -19,5 +22,12 @@ export const cleanupOldReports: Processor<'cleanup_old_reports'> = async (_job, 
     const failed = await queue.clean(retentionMs * 2, 10_000, 'failed');
     jobsRemoved[name] = completed.length + failed.length;
   }
-  return { artifacts_removed: removed.length, removed_ids: removed.slice(0, 1000), jobs_removed: jobsRemoved, cutoff: cutoff.toISOString() };
+  return {
+    artifacts_removed: removed.ids.length,
+    removed_ids: removed.ids.slice(0, 1000),
+    uploads_removed: uploads.removed,
+    bytes_freed: removed.bytesFreed + uploads.bytesFreed,
+    jobs_removed: jobsRemoved,
+    cutoff: cutoff.toISOString(),
+  };
 };

@@ -10,6 +10,7 @@ export const JOB_TIMEOUT_VARIABLES = {
   cleanup_old_reports: 'JOB_TIMEOUT_CLEANUP_OLD_REPORTS',
   refresh_benchmarks: 'JOB_TIMEOUT_REFRESH_BENCHMARKS',
   health_check: 'JOB_TIMEOUT_HEALTH_CHECK',
+  backup_data: 'JOB_TIMEOUT_BACKUP_DATA',
 } as const satisfies Record<JobName, keyof Config>;
 
 export function jobTimeoutSeconds(cfg: Pick<Config, (typeof JOB_TIMEOUT_VARIABLES)[JobName]>, job: JobName): number {

@@ -6,6 +6,8 @@ import { bullPrefix } from '../lib/keys';
 import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis, pingRedis, type RedisClient } from '../lib/redis';
 import { closeQueues, createQueues, type Queues } from '../queues/queues';
+import { checkBlobStoreAtStart } from '../storage/blob-store';
+import { createStores } from '../storage/stores';
 import { queueTelemetry } from '../telemetry/bullmq';
 import { shutdownTelemetry } from '../telemetry/sdk';
 import { closeServer, startProbeServer } from './probe-server';
@@ -29,7 +31,14 @@ export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerPr
   const bullConnection: RedisClient = createRedis(cfg, 'worker', 'pca-agent-worker:bull');
   const redis: RedisClient = createRedis(cfg, 'worker', 'pca-agent-worker:data');
   const queues = createQueues(cfg, bullConnection);
-  const ctx = createProcessorContext(cfg, redis, queues, logger);
+  const stores = createStores(redis, cfg);
+  try {
+    await checkBlobStoreAtStart(stores.blobs, (msg) => logger.warn(msg));
+  } catch (err) {
+    await Promise.allSettled([closeQueues(queues), closeRedis(bullConnection), closeRedis(redis), stores.close()]);
+    throw err;
+  }
+  const ctx = createProcessorContext(cfg, redis, queues, logger, stores);
   const metrics = createWorkerMetrics(queues, {
     redis,
     prefix: cfg.REDIS_KEY_PREFIX,
@@ -57,7 +66,11 @@ export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerPr
   const server = await startProbeServer({
     port: cfg.WORKER_HTTP_PORT,
     registry: metrics.registry,
-    ready: async () => !closing && workers.every((w) => w.isRunning()) && (await pingRedis(redis)),
+    ready: async () =>
+      !closing &&
+      workers.every((w) => w.isRunning()) &&
+      (await pingRedis(redis)) &&
+      (await stores.blobs.check(800).then(() => true, () => false)),
   });
   await syncSchedulers(queues, cfg.SCHEDULER_ENABLED, logger);
   logger.info({ queues: names, port: cfg.WORKER_HTTP_PORT }, 'worker started');
@@ -78,7 +91,7 @@ export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerPr
         // (worker.close(true) would only return the pending graceful close: closing the connections is the force.)
         logger.warn({ timeout_ms: cfg.WORKER_SHUTDOWN_TIMEOUT_MS }, 'active jobs did not finish in time; closing connections under them');
       }
-      for (const step of [() => closeServer(server), () => closeQueues(queues), () => closeRedis(bullConnection), () => closeRedis(redis)]) {
+      for (const step of [() => closeServer(server), () => closeQueues(queues), () => closeRedis(bullConnection), () => closeRedis(redis), () => stores.close()]) {
         try {
           await step();
         } catch (err) {

@@ -1,11 +1,14 @@
 import type { RedisClient } from '../lib/redis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
-import { CampaignStore } from '../domain/campaign-store';
+import type { CampaignStore } from '../domain/campaign-store';
 import type { JobName, PayloadOf, ResultOf } from '../queues/contract';
 import type { Queues } from '../queues/queues';
-import { ArtifactStore } from '../storage/artifact-store';
-import { UploadStore } from '../storage/upload-store';
+import type { ArtifactStore } from '../storage/artifact-store';
+import type { BlobStore } from '../storage/blob-store';
+import type { Stores } from '../storage/stores';
+import type { UploadImports } from '../storage/upload-imports';
+import type { UploadStore } from '../storage/upload-store';
 
 /** What a processor needs from the job: a BullMQ Job fits, and so does the task's inline stand-in. */
 export interface JobLike<D = unknown> {
@@ -24,6 +27,8 @@ export interface ProcessorContext {
   readonly store: CampaignStore;
   readonly artifacts: ArtifactStore;
   readonly uploads: UploadStore;
+  readonly imports: UploadImports;
+  readonly blobs: BlobStore;
   readonly queues: Queues;
   readonly logger: Logger;
   readonly now: () => Date;
@@ -31,23 +36,26 @@ export interface ProcessorContext {
 
 export type Processor<J extends JobName> = (job: JobLike<PayloadOf<J>>, ctx: ProcessorContext) => Promise<ResultOf<J>>;
 
+/** The processors' view of the process: the stores come from createStores(), built by the entry point. */
 export function createProcessorContext(
   cfg: Config,
   redis: RedisClient,
   queues: Queues,
   logger: Logger,
+  stores: Stores,
   now: () => Date = () => new Date(),
 ): ProcessorContext {
-  const prefix = cfg.REDIS_KEY_PREFIX;
   return {
     cfg,
     redis,
     queues,
     logger,
     now,
-    store: new CampaignStore(redis, prefix, now),
-    artifacts: new ArtifactStore(redis, prefix, { retentionDays: cfg.REPORT_RETENTION_DAYS, maxBytes: cfg.REPORT_MAX_BYTES }, now),
-    uploads: new UploadStore(redis, prefix, { maxBytes: cfg.UPLOAD_MAX_BYTES, ttlSeconds: cfg.UPLOAD_TTL_SECONDS }),
+    store: stores.campaigns,
+    artifacts: stores.artifacts,
+    uploads: stores.uploads,
+    imports: stores.imports,
+    blobs: stores.blobs,
   };
 }
 

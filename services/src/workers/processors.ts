@@ -4,6 +4,7 @@ import { isPermanent } from '../lib/errors';
 import { PAYLOADS, RESULTS, type JobName, type ResultOf } from '../queues/contract';
 import { isScheduledTask, recordScheduledSuccess } from '../queues/scheduled-runs';
 import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
+import { backupData } from './backup-data';
 import { cleanupOldReports } from './cleanup-old-reports';
 import { generateCampaignReport } from './generate-campaign-report';
 import { generateExcelReport } from './generate-excel-report';
@@ -23,6 +24,7 @@ export const PROCESSORS: { readonly [J in JobName]: Processor<J> } = {
   cleanup_old_reports: cleanupOldReports,
   refresh_benchmarks: refreshBenchmarks,
   health_check: healthCheck,
+  backup_data: backupData,
 };
 
 /**

@@ -6,8 +6,8 @@ import { WiringError } from './wiring-error';
 
 /**
  * What the app reads from its environment: every variable of the config schema, every `env.NAME` the
- * sources read directly (PCA_API_URL, OTEL_SERVICE_NAME...), and the OpenTelemetry SDK's and Node's own
- * variables. A variable the chart sets outside this set is read by nothing: a misspelt name.
+ * sources read directly (PCA_API_URL, OTEL_SERVICE_NAME...), and the OpenTelemetry SDK's, the AWS SDK's and
+ * Node's own variables. A variable the chart sets outside this set is read by nothing: a misspelt name.
  */
 function sourceVariables(dir = join(ROOT, 'services', 'src')): Set<string> {
   const out = new Set<string>();
@@ -22,7 +22,9 @@ function sourceVariables(dir = join(ROOT, 'services', 'src')): Set<string> {
   return out;
 }
 
-const KNOWN = new Set([...Object.keys(envSchema.shape), ...sourceVariables()]);
+// The AWS SDK's default credential chain (the s3 blob store): static keys, or a web-identity token (IRSA).
+const AWS_SDK_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'];
+const KNOWN = new Set([...Object.keys(envSchema.shape), ...sourceVariables(), ...AWS_SDK_VARIABLES]);
 const KNOWN_PREFIXES = ['OTEL_', 'NODE_', 'UV_'];
 
 /** The app's listening ports, by variable: the only env values the harness rewrites besides addresses. */

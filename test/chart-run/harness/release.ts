@@ -121,6 +121,11 @@ export class Release {
     return this.byRef.get(`${kind}/${name}`);
   }
 
+  /** An object the user creates before installing (a Secret an existingSecret value names); not part of the render. */
+  provide(object: K8sObject): void {
+    this.byRef.set(`${object.kind}/${object.metadata.name}`, object);
+  }
+
   ofKind(kind: string): any[] {
     return this.objects.filter((o) => o.kind === kind);
   }

@@ -13,7 +13,8 @@ import { checkReferences } from './references';
 import { checkRoutesToApi, type RouteCheck } from './routes';
 import { ContainerProcess } from './process-runner';
 import { labelSelectorMatches, type Container, type Release, type Workload, type WorkloadKind } from './release';
-import { checkRedisProbes, startExternalRedis, startStandIn, stopStandIn, type StandIn } from './stand-ins';
+import { checkRedisProbes, startExternalRedis, startExternalS3, startStandIn, stopStandIn, type StandIn } from './stand-ins';
+import { Volumes } from './volumes';
 import { WiringError } from './wiring-error';
 
 export interface StackOptions {
@@ -64,6 +65,8 @@ export class Stack {
   /** every process started: the pods' containers (`longRunning`), and init, job, test and exec-probe runs */
   readonly running: { prepared: PreparedContainer; process: ContainerProcess; startedAt: number; longRunning: boolean }[] = [];
   readonly egress = new EgressMonitor();
+  /** the pods' writable volumes (PVCs shared by claim name, emptyDirs per pod) as local directories */
+  readonly volumes: Volumes;
   net!: Network;
   private readonly selected: Set<string> | undefined;
   /** app-image containers of every workload, by workload ref, checked and ready to start */
@@ -74,6 +77,7 @@ export class Stack {
     readonly opts: StackOptions,
   ) {
     this.workloads = release.workloads();
+    this.volumes = new Volumes(release);
     this.selected = opts.only ? new Set(opts.only) : undefined;
     for (const ref of opts.only ?? []) if (!this.workloads.some((w) => w.ref === ref)) throw new Error(`no workload ${ref} in the render`);
   }
@@ -90,6 +94,8 @@ export class Stack {
       stack.net = await Network.create(release, stack.workloads);
       const external = await startExternalRedis(release, stack.net);
       if (external) stack.standIns.push(external);
+      const bucket = await startExternalS3(release, stack.net);
+      if (bucket) stack.standIns.push(bucket);
       stack.checkIngresses();
       // every container of every workload is prepared (and so checked) whether or not it is run
       for (const w of stack.workloads) stack.prepared.set(w.ref, await stack.preparePod(w));
@@ -140,7 +146,7 @@ export class Stack {
     // DNS applies to what the process is given on its command line as much as to its environment
     for (let i = 0; i < local.argv.length; i++) local.argv[i] = await this.net.rewriteAddresses(local.argv[i]!, `${where}: argument ${i}`, from);
     const env = new Map<string, string>();
-    for (const [k, v] of resolved.env) env.set(k, await this.net.rewriteAddresses(v, `${where}: env ${k}`, from));
+    for (const [k, v] of resolved.env) env.set(k, this.volumes.rewritePath(await this.net.rewriteAddresses(v, `${where}: env ${k}`, from), w, c, where));
     const listen = await this.net.mapListenPorts(env, pod);
     const main = this.image.entrypoint.at(-1);
     const at = main ? argv.indexOf(main) : -1;
@@ -422,5 +428,6 @@ export class Stack {
     this.egress.stop();
     await Promise.all(this.running.map((r) => r.process.stop().catch(() => undefined)));
     await Promise.all(this.standIns.splice(0).map((s) => stopStandIn(s).catch(() => undefined)));
+    this.volumes.remove();
   }
 }

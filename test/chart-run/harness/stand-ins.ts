@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { posix } from 'node:path';
 import { parse } from 'yaml';
 import { RedisServer } from '../../helpers/processes';
+import { S3RVER_CREDENTIALS, S3Server } from '../../helpers/s3rver';
 import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver';
 import { containerWhere, expandArgv, resolveEnv, type PodFacts } from './env';
 import type { Network } from './network';
@@ -19,9 +20,10 @@ import { WiringError } from './wiring-error';
 export type StandIn =
   | { readonly kind: 'redis'; readonly where: string; readonly server: RedisServer; readonly workload?: Workload; readonly container?: Container }
   | { readonly kind: 'otlp'; readonly where: string; readonly receiver: OtlpReceiver }
+  | { readonly kind: 's3'; readonly where: string; readonly server: S3Server }
   | { readonly kind: 'none'; readonly where: string; readonly image: string };
 
-export function standInKind(image: string): StandIn['kind'] {
+export function standInKind(image: string): 'redis' | 'otlp' | 'none' {
   const repo = image.replace(/[:@].*$/, '');
   if (/(^|\/)redis$/.test(repo)) return 'redis';
   if (/opentelemetry-collector|(^|\/)jaeger(-all-in-one)?$/.test(repo)) return 'otlp';
@@ -92,8 +94,36 @@ export async function startExternalRedis(release: Release, net: Network): Promis
   return { kind: 'redis', where: `externalRedis ${u.hostname}:${u.port || 6379}`, server };
 }
 
+/**
+ * With `artifacts.backend: s3`, the bucket outside the release: an S3-compatible server (s3rver) where
+ * `artifacts.s3.endpoint` points, holding the bucket, and the user's `existingSecret` with keys it accepts
+ * (created before the install, as the user would).
+ */
+export async function startExternalS3(release: Release, net: Network): Promise<StandIn | undefined> {
+  const a = release.values.artifacts;
+  if (a?.backend !== 's3') return undefined;
+  const s3 = a.s3 ?? {};
+  if (!s3.endpoint) throw new Error('artifacts.s3.endpoint is empty: AWS S3 itself is not modelled by the chart-run harness');
+  const u = new URL(String(s3.endpoint));
+  if (u.protocol !== 'http:') throw new Error(`artifacts.s3.endpoint ${u.protocol} is not modelled by the chart-run harness (TLS)`);
+  if (!s3.existingSecret) throw new Error('artifacts.s3.existingSecret is empty: cloud identity (IRSA / Workload Identity) is not modelled by the chart-run harness');
+  const server = await S3Server.start(await net.allocate());
+  await server.createBucket(String(s3.bucket));
+  net.addExternal(u.hostname, Number(u.port || 80), server.port);
+  release.provide({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: String(s3.existingSecret) },
+    data: {
+      AWS_ACCESS_KEY_ID: Buffer.from(S3RVER_CREDENTIALS.accessKeyId).toString('base64'),
+      AWS_SECRET_ACCESS_KEY: Buffer.from(S3RVER_CREDENTIALS.secretAccessKey).toString('base64'),
+    },
+  });
+  return { kind: 's3', where: `artifacts.s3 ${u.host}`, server };
+}
+
 export async function stopStandIn(s: StandIn): Promise<void> {
-  if (s.kind === 'redis') await s.server.close();
+  if (s.kind === 'redis' || s.kind === 's3') await s.server.close();
   else if (s.kind === 'otlp') await s.receiver.close();
 }
 
