@@ -28,13 +28,19 @@ const SCALERS: Record<string, { metadata: string[]; auth: string[]; required: st
     auth: ['addresses', 'hosts', 'ports', 'username', 'password', ...TLS_AUTH],
     required: [['listName'], ['listLength'], ['addresses', 'hosts']],
   },
+  // The pending-work triggers (#20): the API's count of prioritized and due delayed jobs; no Redis auth.
+  'metrics-api': {
+    metadata: ['url', 'format', 'valueLocation', 'targetValue', 'activationTargetValue', 'unsafeSsl', 'authMode'],
+    auth: [],
+    required: [['url'], ['valueLocation'], ['targetValue']],
+  },
 };
 
 interface Trigger {
   type: string;
   name: string;
   metadata: Record<string, unknown>;
-  authenticationRef: { name: string };
+  authenticationRef?: { name: string };
 }
 
 function kedaParts(objects: K8sObject[]): { triggers: Trigger[]; auth: { parameter: string }[]; prefix: string } {
@@ -50,7 +56,8 @@ function triggerProblems(objects: K8sObject[]): string[] {
   const out: string[] = [];
   const authParams = auth.map((a) => a.parameter);
   const expectedLists = QUEUE_NAMES.flatMap((q) => [waitListKey(bullPrefix(prefix), q), activeListKey(bullPrefix(prefix), q)]);
-  if (JSON.stringify(triggers.map((t) => t.metadata.listName)) !== JSON.stringify(expectedLists)) out.push(`list names ${JSON.stringify(triggers.map((t) => t.metadata.listName))}`);
+  const lists = triggers.filter((t) => t.type !== 'metrics-api').map((t) => t.metadata.listName);
+  if (JSON.stringify(lists) !== JSON.stringify(expectedLists)) out.push(`list names ${JSON.stringify(lists)}`);
   for (const t of triggers) {
     const scaler = SCALERS[t.type];
     if (!scaler) {
@@ -61,8 +68,10 @@ function triggerProblems(objects: K8sObject[]): string[] {
       if (!scaler.metadata.includes(k)) out.push(`${t.name}: ${t.type} has no metadata ${k}`);
       if (typeof v !== 'string') out.push(`${t.name}: metadata ${k} is ${typeof v}, KEDA wants a string`);
     }
-    for (const p of authParams) if (!scaler.auth.includes(p)) out.push(`${t.name}: ${t.type} takes no authentication parameter ${p}`);
-    for (const anyOf of scaler.required) if (!anyOf.some((k) => k in t.metadata || authParams.includes(k))) out.push(`${t.name}: ${t.type} needs ${anyOf.join(' or ')}`);
+    const params = t.authenticationRef ? authParams : [];
+    if (t.type === 'metrics-api' && t.authenticationRef) out.push(`${t.name}: the pending-work endpoint takes no Redis credentials`);
+    for (const p of params) if (!scaler.auth.includes(p)) out.push(`${t.name}: ${t.type} takes no authentication parameter ${p}`);
+    for (const anyOf of scaler.required) if (!anyOf.some((k) => k in t.metadata || params.includes(k))) out.push(`${t.name}: ${t.type} needs ${anyOf.join(' or ')}`);
   }
   return out;
 }
@@ -83,7 +92,7 @@ describe('KEDA triggers for single, sentinel and cluster Redis', () => {
 
   test('the ci/ scenarios cover all three trigger types', () => {
     const types = new Set(rendered.flatMap((r) => (find(r.objects, 'ScaledObject', 'rel-pca-agent-worker') ? kedaParts(r.objects).triggers.map((t) => t.type) : [])));
-    expect([...types].sort()).toEqual(['redis', 'redis-cluster', 'redis-sentinel']);
+    expect([...types].sort()).toEqual(['metrics-api', 'redis', 'redis-cluster', 'redis-sentinel']);
   });
 
   test('the check catches a wrong parameter, a missing sentinelMaster and a list name off the contract', () => {

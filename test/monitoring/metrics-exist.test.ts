@@ -85,7 +85,9 @@ test('the new gauges report what Redis holds: waiting age, workers, concurrency,
     expect(sample(text, 'pca_redis_ping_duration_seconds')).toBeGreaterThan(0);
     expect(sample(text, 'pca_redis_memory_used_bytes')).toBeGreaterThan(0);
   }
-  expect(sample(workerText, 'pca_worker_concurrency', { queue: 'reports' })).toBe(2);
+  // WORKER_CONCURRENCY 2 is the pod's budget: maintenance keeps its 1, reports get the rest
+  expect(sample(workerText, 'pca_worker_concurrency', { queue: 'reports' })).toBe(1);
+  expect(sample(workerText, 'pca_worker_concurrency', { queue: 'maintenance' })).toBe(1);
   expect(sample(workerText, 'pca_jobs_completed_total', { job_name: 'refresh_benchmarks' })).toBe(1);
   expect(sample(workerText, 'pca_jobs_failed_total', { job_name: 'generate_campaign_report' })).toBe(1);
   expect(sample(apiText, 'http_rate_limited_total')).toBe(1);
