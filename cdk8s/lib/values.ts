@@ -245,6 +245,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
       cleanupOldReports: fromEnv('JOB_TIMEOUT_CLEANUP_OLD_REPORTS'),
       refreshBenchmarks: fromEnv('JOB_TIMEOUT_REFRESH_BENCHMARKS'),
       healthCheck: fromEnv('JOB_TIMEOUT_HEALTH_CHECK'),
+      backupData: fromEnv('JOB_TIMEOUT_BACKUP_DATA'),
     }),
   }),
   reports: v.group('report artifacts', {
