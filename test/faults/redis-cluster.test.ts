@@ -87,7 +87,7 @@ test('on a 3-primary Redis Cluster: seed, API reads and writes (Lua), jobs and a
     const t = await call(`/api/v1/tasks/${queued.body.task_id}`);
     return ['completed', 'failed'].includes(t.body.status) && t.body;
   }, 60_000, 200);
-  expect(task).toMatchObject({ status: 'completed' });
+  expect(task).toMatchObject({ status: 'completed', error: null });
   expect((await call(task.result.download_url)).status).toBe(200);
 
   // health_check reads the memory of the node that holds the install's slot (not a random one).

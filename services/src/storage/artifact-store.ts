@@ -3,7 +3,7 @@ import { PermanentError } from '../lib/errors';
 import type { RedisClient } from '../lib/redis';
 import { appKeys, type AppKeys } from '../lib/keys';
 import type { ReportFormat } from '../queues/contract';
-import { readAll, type BlobBody, type BlobStore } from './blob-store';
+import { blobNamespace, readAll, type BlobBody, type BlobStore } from './blob-store';
 
 export type ArtifactFormat = ReportFormat;
 
@@ -47,7 +47,7 @@ const DAY_MS = 86_400_000;
 const TTL_GRACE_MS = DAY_MS;
 
 /** Where an artifact's bytes live in the blob store. */
-export const artifactBlobKey = (prefix: string, id: string) => `${prefix}/artifacts/${id}`;
+export const artifactBlobKey = (prefix: string, id: string) => `${blobNamespace(prefix)}/artifacts/${id}`;
 
 export interface RemovedArtifacts {
   readonly ids: string[];
@@ -161,8 +161,9 @@ export class ArtifactStore {
         }
       }
     }
-    for await (const blob of this.blobs.list(`${this.prefix}/artifacts/`, { olderThan: sweepBefore })) {
-      const id = blob.key.slice(`${this.prefix}/artifacts/`.length);
+    const folder = artifactBlobKey(this.prefix, '');
+    for await (const blob of this.blobs.list(folder, { olderThan: sweepBefore })) {
+      const id = blob.key.slice(folder.length);
       if (await this.redis.exists(this.keys.artifactMeta(id))) continue;
       if (await this.blobs.delete(blob.key)) {
         bytesFreed += blob.size;

@@ -70,6 +70,12 @@ export class BlobStoreConfigError extends Error {
   }
 }
 
+/**
+ * The folder of an install's blobs: its Redis key prefix without the braces of a cluster hash tag
+ * (`{pca}` → `pca`), which no blob key may contain.
+ */
+export const blobNamespace = (redisPrefix: string): string => redisPrefix.replace(/[{}]/g, '');
+
 /** Refuses keys that could escape a directory or bucket prefix. */
 export function assertBlobKey(key: string): void {
   if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(key) || key.split('/').some((p) => p === '.' || p === '..')) {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { PcaError, PermanentError } from '../lib/errors';
-import { readAll, type BlobBody, type BlobStore } from './blob-store';
+import { blobNamespace, readAll, type BlobBody, type BlobStore } from './blob-store';
 
 export interface UploadStoreOptions {
   /** Larger uploads are refused while they stream in. */
@@ -23,7 +23,7 @@ export class UploadMissingError extends PermanentError {
 }
 
 /** Where an upload's bytes live in the blob store. */
-export const uploadBlobKey = (prefix: string, id: string) => `${prefix}/uploads/${id}`;
+export const uploadBlobKey = (prefix: string, id: string) => `${blobNamespace(prefix)}/uploads/${id}`;
 
 /**
  * Uploaded files handed from the API to a worker through the blob store (never the queue Redis).
@@ -88,7 +88,7 @@ export class UploadStore {
     const olderThan = new Date(this.now().getTime() - this.opts.ttlSeconds * 1000);
     let removed = 0;
     let bytesFreed = 0;
-    for await (const blob of this.blobs.list(`${this.prefix}/uploads/`, { olderThan })) {
+    for await (const blob of this.blobs.list(uploadBlobKey(this.prefix, ''), { olderThan })) {
       if (await this.blobs.delete(blob.key)) {
         removed++;
         bytesFreed += blob.size;
