@@ -179,7 +179,7 @@ describe('wiring errors found by running the processes', () => {
       const c = container(r, 'CronJob/rel-pca-agent-cleanup-old-reports', 'task');
       c.command = c.command!.map((a) => (a === 'cleanup_old_reports' ? 'cleanup_old_report' : a));
     }, { only: ['CronJob/rel-pca-agent-cleanup-old-reports'] });
-    expect(message).toMatch(/CronJob\/rel-pca-agent-cleanup-old-reports container "task" exited 2: .* task cleanup_old_report\n[\s\S]*unknown job "cleanup_old_report"/);
+    expect(message).toMatch(/CronJob\/rel-pca-agent-cleanup-old-reports container "task" exited 2: .* task cleanup_old_report( --timeout \d+)?\n[\s\S]*unknown job "cleanup_old_report"/);
   });
 
   test('a KEDA trigger address with a short Service name (the operator runs in its own namespace)', async () => {

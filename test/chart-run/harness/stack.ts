@@ -379,6 +379,10 @@ export class Stack {
     for (const so of objects) {
       for (const t of so.spec.triggers as any[]) {
         const where = `ScaledObject ${so.metadata.name} trigger ${t.name ?? t.type}`;
+        if (t.type === 'metrics-api') {
+          lengths.push(await this.readMetricsApi(where, t.metadata as Record<string, string>));
+          continue;
+        }
         if (t.type !== 'redis') throw new Error(`${where}: trigger type ${t.type} is not modelled`);
         const params: Record<string, string> = { ...t.metadata };
         if (t.authenticationRef) {
@@ -410,6 +414,22 @@ export class Stack {
       }
     }
     return lengths;
+  }
+
+  /** What KEDA's metrics-api scaler reads: the URL from the operator's namespace, a number at valueLocation. */
+  private async readMetricsApi(where: string, meta: Record<string, string>): Promise<{ trigger: string; listName: string; length: number }> {
+    const url = new URL(meta.url ?? '');
+    const local = await this.net.rewriteAddresses(`${url.hostname}:${url.port || 80}`, `${where} url`, { namespace: 'keda' });
+    let value: unknown;
+    try {
+      const res = await fetch(`${url.protocol}//${local}${url.pathname}${url.search}`, { signal: AbortSignal.timeout(5000) });
+      const body = (await res.json()) as Record<string, unknown>;
+      value = res.status === 200 ? body[meta.valueLocation ?? ''] : undefined;
+    } catch (e) {
+      throw new WiringError(`${where}: GET ${meta.url} (→ ${local}) failed: ${(e as Error).message}`);
+    }
+    if (typeof value !== 'number') throw new WiringError(`${where}: GET ${meta.url} gave no number at "${meta.valueLocation}"`);
+    return { trigger: where, listName: url.pathname, length: value };
   }
 
   /** Every outbound connection of every container process went to a Service, a stand-in or a pod of the release. */
