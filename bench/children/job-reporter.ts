@@ -7,7 +7,7 @@ const send = (m: ChildMessage) => process.send?.(m);
 
 /**
  * The worker helpers' side of the bench protocol. Sends `ready`; with BENCH_EXPECT=n, one `done` after n
- * completions (first and last completion time, for a steady-state rate, and the CPU time used between
+ * completions or failures (first and last completion time, for a steady-state rate, and the CPU time used between
  * them); after a `report-each` message
  * (or with BENCH_EXPECT unset) one `completed` per job with BullMQ's own timestamps and the peak RSS.
  * A `stop` message closes the workers and exits.
@@ -20,6 +20,12 @@ export function reportJobs(workers: readonly Worker[], close: () => Promise<unkn
   let first = 0;
   let last = 0;
   let cpuAtFirst = process.cpuUsage();
+  const settled = () => {
+    if (expect > 0 && count + failed === expect) {
+      const cpu = process.cpuUsage(cpuAtFirst);
+      send({ kind: 'done', count, failed, first_ms: first, last_ms: last, cpu_us: cpu.user + cpu.system });
+    }
+  };
   const onCompleted = (job: Job) => {
     const now = performance.now();
     count++;
@@ -28,10 +34,7 @@ export function reportJobs(workers: readonly Worker[], close: () => Promise<unkn
       cpuAtFirst = process.cpuUsage();
     }
     last = now;
-    if (expect > 0 && count === expect) {
-      const cpu = process.cpuUsage(cpuAtFirst);
-      send({ kind: 'done', count, failed, first_ms: first, last_ms: last, cpu_us: cpu.user + cpu.system });
-    }
+    settled();
     if (reportEach) {
       const result = JSON.stringify(job.returnvalue ?? null);
       send({
@@ -49,6 +52,7 @@ export function reportJobs(workers: readonly Worker[], close: () => Promise<unkn
     w.on('failed', (job, err) => {
       failed++;
       send({ kind: 'failed', id: job?.id ?? '', reason: err.message });
+      settled();
     });
   }
   process.on('message', (m: ChildMessage) => {

@@ -29,7 +29,8 @@ beforeAll(async () => {
   queues = createQueues(cfg, connection, ['reports']);
   [api, worker] = await Promise.all([
     startApiProcess(env),
-    startWorkerProcess({ ...env, WORKER_QUEUES: 'reports', WORKER_CONCURRENCY_REPORTS: '4', WORKER_LOCK_DURATION_MS: '15000', WORKER_STALLED_INTERVAL_MS: '5000' }),
+    // debug: the worker's `job completed` lines are how the test counts completions.
+    startWorkerProcess({ ...env, LOG_LEVEL: 'debug', WORKER_QUEUES: 'reports', WORKER_CONCURRENCY_REPORTS: '4', WORKER_LOCK_DURATION_MS: '15000', WORKER_STALLED_INTERVAL_MS: '5000' }),
   ]);
 });
 afterAll(async () => {

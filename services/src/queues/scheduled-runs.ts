@@ -12,6 +12,36 @@ export async function recordScheduledSuccess(redis: RedisClient, prefix: string,
   await redis.hset(appKeys(prefix).scheduledLastSuccess, task, String(at.getTime() / 1000));
 }
 
+/**
+ * `recordScheduledSuccess` for one process, writing a task's time only when it is at least
+ * `minIntervalMs` newer than the last one written: a backlog of runs drained in a burst costs one HSET
+ * per task per interval instead of a Redis round trip per job. The stored time lags the newest success
+ * by less than the interval; the first success (and any earlier time, a clock set back) always writes.
+ */
+export class ScheduledRunRecorder {
+  private readonly written = new Map<ScheduledJobName, number>();
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+    private readonly minIntervalMs = 1000,
+  ) {}
+
+  async record(task: ScheduledJobName, at: Date): Promise<void> {
+    const ms = at.getTime();
+    const last = this.written.get(task);
+    if (last !== undefined && ms >= last && ms - last < this.minIntervalMs) return;
+    this.written.set(task, ms);
+    try {
+      await recordScheduledSuccess(this.redis, this.prefix, task, at);
+    } catch (err) {
+      // Not written: the next success must try again.
+      if (this.written.get(task) === ms) this.written.delete(task);
+      throw err;
+    }
+  }
+}
+
 export function isScheduledTask(name: string): name is ScheduledJobName {
   return Object.hasOwn(SCHEDULED_JOBS, name);
 }

@@ -33,19 +33,26 @@ export class JobTimeoutError extends Error {
  * JobTimeoutError at the deadline even when the work ignores the signal (a hung call), so the attempt
  * always ends; work that honours the signal stops there too.
  */
-export async function withDeadline<T>(job: string, seconds: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export function withDeadline<T>(job: string, seconds: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  // One promise and one timer per attempt, settled by whichever comes first (no race of two promises).
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const err = new JobTimeoutError(job, seconds);
       controller.abort(err);
       reject(err);
     }, seconds * 1000);
+    const fail = (err: unknown) => {
+      clearTimeout(timer);
+      reject(err);
+    };
+    try {
+      work(controller.signal).then((value) => {
+        clearTimeout(timer);
+        resolve(value);
+      }, fail);
+    } catch (err) {
+      fail(err);
+    }
   });
-  try {
-    return await Promise.race([work(controller.signal), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -54,7 +54,8 @@ export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerPr
       telemetry: queueTelemetry(),
       name: `pca-agent-worker-${process.pid}`,
     });
-    worker.on('completed', (job) => logger.info({ queue, job: job.name, job_id: job.id }, 'job completed'));
+    // Debug: pca_jobs_completed_total counts successes, and a line per job was a third of a small job's cost.
+    worker.on('completed', (job) => logger.debug({ queue, job: job.name, job_id: job.id }, 'job completed'));
     worker.on('failed', (job, err) =>
       logger.warn({ queue, job: job?.name, job_id: job?.id, attempts: job?.attemptsMade, err }, 'job failed'),
     );

@@ -4,6 +4,7 @@ import type { Config } from '../config/env';
 import type { CampaignStore } from '../domain/campaign-store';
 import type { JobName, PayloadOf, ResultOf } from '../queues/contract';
 import type { Queues } from '../queues/queues';
+import { ScheduledRunRecorder } from '../queues/scheduled-runs';
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { BlobStore } from '../storage/blob-store';
 import type { Stores } from '../storage/stores';
@@ -32,6 +33,8 @@ export interface ProcessorContext {
   readonly queues: Queues;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Where scheduled tasks' successes go (pca_scheduled_task_last_success_timestamp_seconds). */
+  readonly scheduledRuns: ScheduledRunRecorder;
 }
 
 export type Processor<J extends JobName> = (job: JobLike<PayloadOf<J>>, ctx: ProcessorContext) => Promise<ResultOf<J>>;
@@ -51,6 +54,7 @@ export function createProcessorContext(
     queues,
     logger,
     now,
+    scheduledRuns: new ScheduledRunRecorder(redis, cfg.REDIS_KEY_PREFIX),
     store: stores.campaigns,
     artifacts: stores.artifacts,
     uploads: stores.uploads,

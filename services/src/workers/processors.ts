@@ -2,7 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { z } from 'zod';
 import { isPermanent } from '../lib/errors';
 import { PAYLOADS, RESULTS, type JobName, type ResultOf } from '../queues/contract';
-import { isScheduledTask, recordScheduledSuccess } from '../queues/scheduled-runs';
+import { isScheduledTask } from '../queues/scheduled-runs';
 import { DOMAIN_SPANS, withSpan } from '../telemetry/spans';
 import { backupData } from './backup-data';
 import { cleanupOldReports } from './cleanup-old-reports';
@@ -58,7 +58,7 @@ export async function runJob(job: JobLike, ctx: ProcessorContext): Promise<Resul
   // Scheduled tasks get a span of their own, so a CronJob's run reads the same in Jaeger queued or --inline,
   // and their last success is kept in Redis for pca_scheduled_task_last_success_timestamp_seconds.
   const result = await withSpan(DOMAIN_SPANS.task(name), { 'pca.task.name': name }, run);
-  await recordScheduledSuccess(ctx.redis, ctx.cfg.REDIS_KEY_PREFIX, name, ctx.now());
+  await ctx.scheduledRuns.record(name, ctx.now());
   return result;
 }
 
