@@ -9,7 +9,7 @@ import { closeQueues, createQueues, type Queues } from '../queues/queues';
 import { checkBlobStoreAtStart } from '../storage/blob-store';
 import { createStores } from '../storage/stores';
 import { queueTelemetry } from '../telemetry/bullmq';
-import { shutdownTelemetry } from '../telemetry/sdk';
+import { shutdownTelemetry, telemetryStarted } from '../telemetry/sdk';
 import { closeServer, startProbeServer } from './probe-server';
 import { createProcessorContext } from './processor-context';
 import { runJob } from './processors';
@@ -51,7 +51,8 @@ export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerPr
       ...workerOptions(cfg, queue),
       connection: bullConnection,
       prefix: bullPrefix(cfg.REDIS_KEY_PREFIX),
-      telemetry: queueTelemetry(),
+      // Without a started SDK every job span would be a no-op that BullMQ still builds, wraps and ends.
+      ...(telemetryStarted() ? { telemetry: queueTelemetry() } : {}),
       name: `pca-agent-worker-${process.pid}`,
     });
     // Debug: pca_jobs_completed_total counts successes, and a line per job was a third of a small job's cost.

@@ -55,19 +55,33 @@ export function createWorkerMetrics(queues: Queues, opts: WorkerMetricsOptions):
   registerQueueGauges(registry, queues, opts.redis);
   registerRedisGauges(registry, opts.redis);
   registerScheduledTaskGauge(registry, opts.redis, opts.prefix);
+  // One label set per queue and job name, resolved once: prom-client hashes the labels on every call otherwise.
+  type Series = { completed: Counter.Internal; failed: Counter.Internal; duration: ReturnType<typeof duration.labels> };
+  const series = new Map<string, Series>();
+  const seriesFor = (queue: string, job: string) => {
+    const key = `${queue}\u0000${job}`;
+    let s = series.get(key);
+    if (!s) {
+      const labels = { queue, job_name: job };
+      s = { completed: completed.labels(labels), failed: failed.labels(labels), duration: duration.labels(labels) };
+      series.set(key, s);
+    }
+    return s;
+  };
   return {
     registry,
     async observe(queue, job, run) {
-      const end = duration.startTimer({ queue, job_name: job });
+      const s = seriesFor(queue, job);
+      const started = process.hrtime.bigint();
       try {
         const result = await run();
-        completed.inc({ queue, job_name: job });
+        s.completed.inc();
         return result;
       } catch (err) {
-        failed.inc({ queue, job_name: job });
+        s.failed.inc();
         throw err;
       } finally {
-        end();
+        s.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       }
     },
   };
