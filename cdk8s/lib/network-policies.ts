@@ -7,7 +7,7 @@ import { splice, when } from './helm/template';
 import type { TemplatedItem } from './helm/templated';
 import { JAEGER_UI_PORT } from './jaeger';
 import { metadata, resourceName, selectorLabels, type Component } from './names';
-import { OTLP_GRPC_PORT, OTLP_HTTP_PORT } from './otel-collector';
+import { COLLECTOR_METRICS_PORT, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from './otel-collector';
 import { REDIS_PORT, type Redis } from './redis';
 import type { ValueRefs } from './values';
 
@@ -107,7 +107,7 @@ export class NetworkPolicies extends Construct {
       'otel-collector-netpol',
       'otel-collector',
       {
-        ingress: [{ from: appClients, ports: [tcp(OTLP_GRPC_PORT), tcp(OTLP_HTTP_PORT)] }],
+        ingress: [{ from: appClients, ports: [tcp(OTLP_GRPC_PORT), tcp(OTLP_HTTP_PORT)] }, { from: scrapers, ports: [tcp(COLLECTOR_METRICS_PORT)] }],
         egress: [
           dns,
           when(

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { scrapeHints, serviceMonitorOn } from './api';
 import { HelmObject } from './helm/helm-object';
 import { emitYaml, when } from './helm/template';
 import { metadata, resourceName, selectorLabels } from './names';
@@ -8,6 +9,8 @@ import type { ValueRefs } from './values';
 export const OTLP_GRPC_PORT = 4317;
 export const OTLP_HTTP_PORT = 4318;
 const HEALTH_PORT = 13133;
+/** The Collector's own metrics (accepted, refused, dropped spans), scraped by the chart's ServiceMonitor. */
+export const COLLECTOR_METRICS_PORT = 8888;
 
 export interface OtelCollectorProps {
   readonly values: ValueRefs;
@@ -17,7 +20,8 @@ export interface OtelCollectorProps {
 
 /**
  * The OpenTelemetry Collector every service exports to: OTLP gRPC/HTTP in, memory_limiter + batch,
- * OTLP out to Jaeger (or the user's backend), health_check extension behind the probes.
+ * OTLP out to Jaeger (or the user's backend), health_check extension behind the probes, its own metrics
+ * on a port of its Service.
  */
 export class OtelCollector extends Construct {
   readonly name = resourceName('otel-collector');
@@ -50,6 +54,9 @@ export class OtelCollector extends Construct {
         },
       },
       service: {
+        // Its own metrics on every interface (the Collector's default is localhost only): the alerts on
+        // refused and dropped spans read them.
+        telemetry: { metrics: { readers: [{ pull: { exporter: { prometheus: { host: '0.0.0.0', port: COLLECTOR_METRICS_PORT } } } }] } },
         extensions: ['health_check'],
         pipelines: { traces: { receivers: ['otlp'], processors: ['memory_limiter', 'batch'], exporters: ['otlp'] } },
       },
@@ -68,6 +75,7 @@ export class OtelCollector extends Construct {
       ports: [
         { name: 'otlp-grpc', port: OTLP_GRPC_PORT, targetPort: 'otlp-grpc' },
         { name: 'otlp-http', port: OTLP_HTTP_PORT, targetPort: 'otlp-http' },
+        { name: 'metrics', port: COLLECTOR_METRICS_PORT, targetPort: 'metrics' },
       ],
       template: tpl,
       condition: this.enabled,
@@ -80,7 +88,10 @@ export class OtelCollector extends Construct {
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorLabels('otel-collector') },
         template: {
-          metadata: podMetadata('otel-collector', o, { checksums: { 'checksum/config': configTpl } }),
+          metadata: podMetadata('otel-collector', o, {
+            checksums: { 'checksum/config': configTpl },
+            unless: { condition: serviceMonitorOn(v), annotations: scrapeHints(COLLECTOR_METRICS_PORT) },
+          }),
           spec: securePodSpec({
             serviceAccountName: sa.name,
             scheduling: o,
@@ -95,6 +106,7 @@ export class OtelCollector extends Construct {
                   { name: 'otlp-grpc', containerPort: OTLP_GRPC_PORT },
                   { name: 'otlp-http', containerPort: OTLP_HTTP_PORT },
                   { name: 'health', containerPort: HEALTH_PORT },
+                  { name: 'metrics', containerPort: COLLECTOR_METRICS_PORT },
                 ],
                 resources: o.resources,
                 probes: {

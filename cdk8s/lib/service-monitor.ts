@@ -2,19 +2,23 @@ import { Construct } from 'constructs';
 import { serviceMonitorOn } from './api';
 import { HelmObject } from './helm/helm-object';
 import { splice } from './helm/template';
-import { labels, metadata, resourceName } from './names';
+import { labels, metadata, resourceName, selectorLabels } from './names';
 import type { ValueRefs } from './values';
 
-/** Prometheus Operator ServiceMonitor for the API and worker /metrics, only when the CRD is served. */
+/**
+ * Prometheus Operator ServiceMonitors, only when the CRD is served: the API and worker /metrics, and the
+ * chart's Collector's own metrics (the span alerts read them).
+ */
 export class ServiceMonitor extends Construct {
   constructor(scope: Construct, id: string, props: { values: ValueRefs }) {
     super(scope, id);
     const sm = props.values.serviceMonitor;
+    const smLabels = (component: 'worker' | 'otel-collector') => ({ ...labels(component), ...splice(`include "pca-agent.toYamlIfAny" ${sm.labels.expr}`) });
     new HelmObject(this, 'servicemonitor', {
       kind: 'ServiceMonitor',
       metadata: {
         ...metadata(resourceName('metrics'), 'worker'),
-        labels: { ...labels('worker'), ...splice(`include "pca-agent.toYamlIfAny" ${sm.labels.expr}`) },
+        labels: smLabels('worker'),
       },
       spec: {
         selector: {
@@ -25,6 +29,16 @@ export class ServiceMonitor extends Construct {
       },
       template: 'service-monitor.yaml',
       condition: serviceMonitorOn(props.values),
+    });
+    new HelmObject(this, 'collector', {
+      kind: 'ServiceMonitor',
+      metadata: { ...metadata(resourceName('otel-collector'), 'otel-collector'), labels: smLabels('otel-collector') },
+      spec: {
+        selector: { matchLabels: selectorLabels('otel-collector') },
+        endpoints: [{ port: 'metrics', path: '/metrics', interval: sm.interval.value }],
+      },
+      template: 'service-monitor.yaml',
+      condition: `and ${serviceMonitorOn(props.values)} ${props.values.otelCollector.enabled.expr}`,
     });
   }
 }

@@ -418,7 +418,7 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     enabled: v.bool(false, 'create the NetworkPolicies'),
     apiIngressFrom: v.block([], 'peers allowed to reach the API, dashboard and Jaeger UI: your Gateway\'s (or Ingress controller\'s) proxy pods, e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: envoy-gateway-system}}}] (empty: any source)', objectList),
     kedaNamespace: v.str('keda', 'namespace of the KEDA operator, allowed to read Redis queue lengths'),
-    metricsFrom: v.block([], 'Prometheus peers allowed to scrape /metrics (worker :9464, and the API :8000 that apiIngressFrom otherwise closes); empty: any source on the worker port, and required with apiIngressFrom when the ServiceMonitor renders', objectList),
+    metricsFrom: v.block([], 'Prometheus peers allowed to scrape /metrics (worker :9464, the Collector :8888, and the API :8000 that apiIngressFrom otherwise closes); empty: any source on the worker and Collector ports, and required with apiIngressFrom when the ServiceMonitor renders', objectList),
     externalRedisPort: v.int(6379, 'TCP port egress is allowed to when externalRedis is used', { minimum: 1, maximum: 65535 }),
     externalRedisSentinelPort: v.int(26379, 'TCP port egress is allowed to as well when externalRedis.sentinel is enabled', { minimum: 1, maximum: 65535 }),
     exporterPort: v.int(4317, 'TCP port the Collector may reach when exporting outside the chart', { minimum: 1, maximum: 65535 }),

@@ -105,7 +105,7 @@ describe('wiring errors found before anything runs', () => {
     [
       'a URL to a port the Service does not expose',
       (r) => (r.get('ConfigMap', 'rel-pca-agent-config').data.OTEL_EXPORTER_OTLP_ENDPOINT = 'http://rel-pca-agent-otel-collector:4319'),
-      /env OTEL_EXPORTER_OTLP_ENDPOINT: "http:\/\/rel-pca-agent-otel-collector:4319": Service rel-pca-agent-otel-collector has no port 4319 \(ports: otlp-grpc=4317, otlp-http=4318\)/,
+      /env OTEL_EXPORTER_OTLP_ENDPOINT: "http:\/\/rel-pca-agent-otel-collector:4319": Service rel-pca-agent-otel-collector has no port 4319 \(ports: otlp-grpc=4317, otlp-http=4318, metrics=8888\)/,
     ],
     [
       'a command path the image does not contain',
@@ -139,6 +139,14 @@ describe('wiring errors found before anything runs', () => {
       'a PodDisruptionBudget whose selector picks no pods',
       (r) => (r.get('PodDisruptionBudget', 'rel-pca-agent-api').spec.selector.matchLabels['app.kubernetes.io/component'] = 'apis'),
       /PodDisruptionBudget rel-pca-agent-api: selector picks no workload/,
+    ],
+    [
+      "the Collector's own metrics served on localhost, its default, where no scraper reaches them",
+      (r) => {
+        const cm = r.get('ConfigMap', 'rel-pca-agent-otel-collector');
+        cm.data['config.yaml'] = String(cm.data['config.yaml']).replace('host: 0.0.0.0', 'host: localhost');
+      },
+      /Deployment\/rel-pca-agent-otel-collector container "otel-collector" \(\/conf\/config.yaml\): service.telemetry.metrics serves on host "localhost", which no scraper outside the pod reaches/,
     ],
     [
       'a third-party container whose secret reference breaks',

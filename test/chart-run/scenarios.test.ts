@@ -41,8 +41,11 @@ describe.each(chartScenarios().filter((s) => !NOT_RUN_HERE.has(s.name)).map((s) 
       // 1. every started container passes its startup, readiness and liveness probes
       const probed = await stack.waitReady();
       expect(probed.some((p) => p.includes('readinessProbe'))).toBe(true);
-      await stack.checkScrapes();
-      await stack.checkScrapes(withoutCrds);
+      // every ServiceMonitor (the Collector's own among them) and every scrape annotation answers metrics
+      const scraped = await stack.checkScrapes();
+      for (const sm of release.ofKind('ServiceMonitor')) expect({ sm: sm.metadata.name, scraped: scraped.some((x) => x.startsWith(`ServiceMonitor ${sm.metadata.name} `)) }).toEqual({ sm: sm.metadata.name, scraped: true });
+      const annotated = await stack.checkScrapes(withoutCrds);
+      if (release.get('Deployment', 'rel-pca-agent-otel-collector')) expect(annotated.some((x) => x.startsWith('Deployment/rel-pca-agent-otel-collector annotation'))).toBe(true);
 
       // 2. the helm test pod (a real smoke: report submitted through the API, completed by a worker)
       const tests = await stack.runToCompletion('test');

@@ -88,8 +88,8 @@ describe.each(scenarioRenders().map((r) => [r.name, r.objects] as const))('pod s
       expect(labels['app.kubernetes.io/managed-by']).toBe('Helm');
       expect(COMPONENTS).toContain(labels['app.kubernetes.io/component']);
       const selector = (o as any).spec?.selector?.matchLabels ?? (o.kind === 'Service' ? (o as any).spec.selector : undefined);
-      // The ServiceMonitor selects two components with a matchExpression; everything else selects exactly one.
-      const expected = o.kind === 'ServiceMonitor' ? ['app.kubernetes.io/instance', 'app.kubernetes.io/name'] : ['app.kubernetes.io/component', 'app.kubernetes.io/instance', 'app.kubernetes.io/name'];
+      // The app's ServiceMonitor selects two components with a matchExpression; everything else selects exactly one.
+      const expected = o.kind === 'ServiceMonitor' && o.metadata.name.endsWith('-metrics') ? ['app.kubernetes.io/instance', 'app.kubernetes.io/name'] : ['app.kubernetes.io/component', 'app.kubernetes.io/instance', 'app.kubernetes.io/name'];
       if (selector) expect(Object.keys(selector).sort()).toEqual(expected);
     }
     for (const o of objects.filter((x) => x.kind === 'CronJob')) expect(o.metadata.labels?.['pca-agent.io/task']).toMatch(/^[a-z_]+$/);

@@ -239,7 +239,8 @@ export class Stack {
       }
       checked.push(`${where} ${path}`);
     };
-    for (const w of new Set(this.services.map((s) => s.prepared.workload))) {
+    const running = [...this.services.map((s) => s.prepared.workload), ...this.standIns.flatMap((s) => (s.kind === 'otlp' ? [s.workload] : []))];
+    for (const w of new Set(running)) {
       const a = annotationsOf.get(w.ref) ?? {};
       if (a['prometheus.io/scrape'] !== 'true') continue;
       const where = `${w.ref} annotation prometheus.io/port=${a['prometheus.io/port']}`;

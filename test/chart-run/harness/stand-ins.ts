@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { posix } from 'node:path';
 import { parse } from 'yaml';
 import { RedisServer } from '../../helpers/processes';
 import { S3RVER_CREDENTIALS, S3Server } from '../../helpers/s3rver';
 import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver';
+import { EXPORTER_METRICS } from '../../monitoring/promql';
 import { containerWhere, expandArgv, resolveEnv, type PodFacts } from './env';
 import type { Network } from './network';
 import type { Container, Release, Workload } from './release';
@@ -19,7 +22,7 @@ import { WiringError } from './wiring-error';
 
 export type StandIn =
   | { readonly kind: 'redis'; readonly where: string; readonly server: RedisServer; readonly workload?: Workload; readonly container?: Container }
-  | { readonly kind: 'otlp'; readonly where: string; readonly receiver: OtlpReceiver }
+  | { readonly kind: 'otlp'; readonly where: string; readonly receiver: OtlpReceiver; readonly workload: Workload; readonly metrics?: Server }
   | { readonly kind: 's3'; readonly where: string; readonly server: S3Server }
   | { readonly kind: 'none'; readonly where: string; readonly image: string };
 
@@ -63,6 +66,31 @@ function otlpHttpPort(config: any, where: string): number {
   return port;
 }
 
+/**
+ * Where the config's `service.telemetry.metrics` serves the Collector's own metrics (a pull Prometheus
+ * reader), if anywhere. Bound to localhost, the default, no scraper could reach it: a wiring error.
+ */
+function collectorMetricsPort(config: any, where: string): number | undefined {
+  const readers = (config?.service?.telemetry?.metrics?.readers ?? []) as { pull?: { exporter?: { prometheus?: { host?: string; port?: number } } } }[];
+  const prom = readers.map((r) => r.pull?.exporter?.prometheus).find((p) => p !== undefined);
+  if (!prom) return undefined;
+  if (prom.host !== '0.0.0.0' && prom.host !== '::') throw new WiringError(`${where}: service.telemetry.metrics serves on host ${JSON.stringify(prom.host)}, which no scraper outside the pod reaches`);
+  if (!prom.port) throw new WiringError(`${where}: service.telemetry.metrics has a Prometheus reader without a port`);
+  return prom.port;
+}
+
+/** The Collector's metrics endpoint as a scraper sees it: Prometheus text with the names the alerts read. */
+async function startCollectorMetrics(port: number): Promise<Server> {
+  const body = EXPORTER_METRICS['opentelemetry-collector']!.map((name) => `# HELP ${name} stand-in\n# TYPE ${name} counter\n${name}{exporter="otlp",receiver="otlp"} 0\n`).join('');
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
+  if ((server.address() as AddressInfo).port !== port) throw new Error('collector metrics stand-in: port mismatch');
+  return server;
+}
+
 /** Starts the stand-in for one third-party container on its pod's port table. */
 export async function startStandIn(release: Release, net: Network, workload: Workload, container: Container, pod: PodFacts): Promise<StandIn> {
   const where = containerWhere(workload, container);
@@ -80,7 +108,9 @@ export async function startStandIn(release: Release, net: Network, workload: Wor
   if (!configPath) throw new WiringError(`${where}: no --config argument: where the OTLP receiver listens is unknown`);
   const config = parse(mountedFile(release, workload, container, configPath, where)) as unknown;
   const port = otlpHttpPort(config, `${where} (${configPath})`);
-  return { kind, where, receiver: await startOtlpReceiver({ protobuf: true, port: await podNet.hostPort(port) }) };
+  const metricsPort = collectorMetricsPort(config, `${where} (${configPath})`);
+  const receiver = await startOtlpReceiver({ protobuf: true, port: await podNet.hostPort(port) });
+  return { kind, where, receiver, workload, ...(metricsPort ? { metrics: await startCollectorMetrics(await podNet.hostPort(metricsPort)) } : {}) };
 }
 
 /** The external Redis of the scenario (`externalRedis.url`), stood in for by a local server with its password. */
@@ -124,7 +154,10 @@ export async function startExternalS3(release: Release, net: Network): Promise<S
 
 export async function stopStandIn(s: StandIn): Promise<void> {
   if (s.kind === 'redis' || s.kind === 's3') await s.server.close();
-  else if (s.kind === 'otlp') await s.receiver.close();
+  else if (s.kind === 'otlp') {
+    await s.receiver.close();
+    if (s.metrics) await new Promise<void>((resolve) => s.metrics!.close(() => resolve()));
+  }
 }
 
 function run(argv: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number; output: string }> {
