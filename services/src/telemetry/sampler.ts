@@ -1,4 +1,4 @@
-import { diag, type Attributes, type Context, type Link, type SpanKind } from '@opentelemetry/api';
+import { diag, isSpanContextValid, SpanKind, trace, type Attributes, type Context, type Link } from '@opentelemetry/api';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -50,15 +50,42 @@ export function samplerFromEnv(env: NodeJS.ProcessEnv = process.env): Sampler {
 }
 
 /**
+ * The share of new traces the configured sampler keeps (1 for always_on, 0 for always_off). An incoming
+ * request without a traceparent is admitted to tracing with this probability before any span exists
+ * (see createInstrumentations): an unsampled request traced anyway cost about as much CPU as a sampled one.
+ */
+export function rootSampleRatio(env: NodeJS.ProcessEnv = process.env): number {
+  const name = env.OTEL_TRACES_SAMPLER?.trim() || DEFAULT_SAMPLER;
+  if (name === 'always_on' || name === 'parentbased_always_on') return 1;
+  if (name === 'always_off' || name === 'parentbased_always_off') return 0;
+  return ratioFrom(env.OTEL_TRACES_SAMPLER_ARG);
+}
+
+export interface ForcedTraceSamplerOptions {
+  /**
+   * Root SERVER spans are sampled: the HTTP entry point has drawn them at `rootSampleRatio` already
+   * (a request it did not draw gets no span at all). @default false
+   */
+  readonly serverRootsDrawn?: boolean;
+}
+
+/**
  * The configured sampler, except that a span started with `pca.trace.force=true` is always recorded and
  * sampled. Such spans are roots linked to the unsampled span they stand in for (a failed job, a 5xx), so
  * failures reach the backend at any ratio while their trace stays whole.
  */
 export class ForcedTraceSampler implements Sampler {
-  constructor(private readonly inner: Sampler) {}
+  constructor(
+    private readonly inner: Sampler,
+    private readonly opts: ForcedTraceSamplerOptions = {},
+  ) {}
 
   shouldSample(context: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
     if (attributes[FORCE_TRACE_ATTRIBUTE] === true) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+    if (this.opts.serverRootsDrawn && spanKind === SpanKind.SERVER) {
+      const parent = trace.getSpanContext(context);
+      if (!parent || !isSpanContextValid(parent)) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+    }
     return this.inner.shouldSample(context, traceId, spanName, spanKind, attributes, links);
   }
 

@@ -77,18 +77,20 @@ export interface UnsampledFailure {
 }
 
 /**
- * A failure the sampler did not keep still reaches the backend: when `span` is valid but not recording,
- * one root span (always sampled: `pca.trace.force`) with ERROR status, linked to the unsampled span so
- * its trace id is at hand. Does nothing for a sampled span, which carries the error itself.
+ * A failure the sampler did not keep still reaches the backend: when `span` is not recording (or there
+ * is none: a request not drawn for tracing), one root span (always sampled: `pca.trace.force`) with
+ * ERROR status, linked to the unsampled span if there is one, so its trace id is at hand. Does nothing
+ * for a sampled span, which carries the error itself, or when telemetry is off (no-op tracer).
  */
 export function traceUnsampledFailure(span: Span | undefined, failure: UnsampledFailure): void {
-  if (!span || span.isRecording() || !isSpanContextValid(span.spanContext())) return;
+  if (span?.isRecording()) return;
+  const linked = span && isSpanContextValid(span.spanContext()) ? [{ context: span.spanContext() }] : [];
   const forced = trace.getTracer(TRACER_NAME).startSpan(failure.name, {
     root: true,
     kind: failure.kind,
     startTime: failure.startTime,
     attributes: { ...failure.attributes, [FORCE_TRACE_ATTRIBUTE]: true },
-    links: [{ context: span.spanContext() }],
+    links: linked,
   });
   forced.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
   forced.end();
