@@ -126,10 +126,15 @@ function envValuesData(): TemplatedMap {
   const data: { [name: string]: TemplatedMap[string] } = {};
   for (const { name, path, node } of envValueNodes()) {
     const expr = `.Values.${path.join('.')}`;
-    if (node.kind === 'block') data[name] = `{{ join "," ${expr} | quote }}`;
-    else if (node.default === null) data[name] = when(`not (kindIs "invalid" ${expr})`, `{{ ${expr} | quote }}`);
-    else if (node.type === 'string' && node.default === '') data[name] = when(expr, `{{ ${expr} | quote }}`);
-    else data[name] = `{{ ${expr} | quote }}`;
+    if (node.kind === 'block') {
+      data[name] = `{{ join "," ${expr} | quote }}`;
+      continue;
+    }
+    // Helm holds YAML numbers as float64 and prints big ones as 1.048576e+06: integers go through int64.
+    const printed = node.type === 'integer' ? `int64 ${expr}` : expr;
+    if (node.default === null) data[name] = when(`not (kindIs "invalid" ${expr})`, `{{ ${printed} | quote }}`);
+    else if (node.type === 'string' && node.default === '') data[name] = when(expr, `{{ ${printed} | quote }}`);
+    else data[name] = `{{ ${printed} | quote }}`;
   }
   return data;
 }

@@ -275,3 +275,20 @@ describe('every app setting is reachable from values, generated from the env sch
     expect(cm.data.CORS_ORIGINS).toBe('');
   });
 });
+
+describe('the config the app receives', () => {
+  // Helm reads YAML numbers as float64 and prints big ones as 1.048576e+06, which is not an integer to the app.
+  test('every integer setting reaches the ConfigMap as the integer it is, also when --set', () => {
+    const ints = envValueNodes().filter((e) => e.node.kind === 'leaf' && e.node.type === 'integer' && e.node.default !== null);
+    expect(ints.length).toBeGreaterThan(10);
+    // the largest value each one's schema allows (a million and up when it is unbounded)
+    const largest = ints.map((e, i) => String((e.node.schema as { maximum?: number }).maximum ?? 1_048_576 + i));
+    expect(largest.filter((x) => x.length >= 7).length).toBeGreaterThan(5);
+    for (const [args, want] of [[[], ints.map((e) => String(e.node.default))], [ints.map((e, i) => `--set=${e.path.join('.')}=${largest[i]}`), largest]] as const) {
+      const cm = find(render([...args]), 'ConfigMap', 'rel-pca-agent-config') as unknown as { data: Record<string, string> };
+      for (const [i, e] of ints.entries()) {
+        expect({ name: e.name, value: cm.data[e.name] }).toEqual({ name: e.name, value: want[i] });
+      }
+    }
+  });
+});

@@ -5,9 +5,9 @@ describe('Helm template emitter (cdk8s JSON → template YAML)', () => {
   const refs = valueRefs(v.group('root', { a: v.group('a', { n: v.int(1, 'n'), s: v.str('x', 's'), on: v.bool(true, 'on'), r: v.block({}, 'r', { type: 'object' }) }) }));
 
   test('typed value references render as Helm expressions of their type', () => {
-    expect(refs.a.n.value).toBe('{{ .Values.a.n }}');
+    expect(refs.a.n.value).toBe('{{ int64 .Values.a.n }}');
     expect(refs.a.s.value).toBe('{{ .Values.a.s | quote }}');
-    expect(refs.a.n.str).toBe('{{ .Values.a.n | quote }}');
+    expect(refs.a.n.str).toBe('{{ int64 .Values.a.n | quote }}');
     expect(refs.a.on.expr).toBe('.Values.a.on');
     expect(refs.a.r.toYaml).toEqual(block('toYaml .Values.a.r'));
   });
@@ -31,7 +31,7 @@ describe('Helm template emitter (cdk8s JSON → template YAML)', () => {
         '    component: api',
         'spec:',
         '  {{- if .Values.a.on }}',
-        '  replicas: {{ .Values.a.n }}',
+        '  replicas: {{ int64 .Values.a.n }}',
         '  {{- end }}',
         '  resources:',
         '    {{- toYaml .Values.a.r | nindent 4 }}',

@@ -101,3 +101,57 @@ test('an unfiltered page is one Redis command; an index member whose document is
   for await (const chunk of store.iterate({}, 4)) iterated.push(...chunk.map((c) => c.id));
   expect(iterated.sort()).toEqual(all.filter((id) => id !== all[3]).sort());
 });
+
+describe('staged batches (bulk imports)', () => {
+  const commit = (inputs: (CampaignInput & { id: string })[], at: string) => {
+    const staging = new CampaignStore(redis, prefix, () => new Date(at));
+    const forms = staging.stagedForms(inputs);
+    return staging.commitStaged(inputs.map((c, i) => [c.id, forms[i]!] as const));
+  };
+  const ids = async (sort: 'budget' | 'name' | 'created_at', order: 'asc' | 'desc' = 'asc') =>
+    (await store.list({ sort, order, limit: 100 })).items.map((c) => c.id);
+
+  test('new rows are stored and indexed exactly as one-by-one creates store them', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => input(i, { name: `Ünïcode ${40 - i} \u0001"q"` }));
+    expect(await commit(rows, '2026-05-01T10:00:00.000Z')).toBe(40);
+    const viaUpsert = new CampaignStore(redis, `${prefix}-ref`, () => new Date('2026-05-01T10:00:00.000Z'));
+    for (const r of rows) await viaUpsert.create(r);
+    try {
+      expect(await store.count()).toBe(40);
+      for (const sort of ['budget', 'name', 'created_at'] as const) {
+        expect(await ids(sort)).toEqual((await viaUpsert.list({ sort, order: 'asc', limit: 100 })).items.map((c) => c.id));
+      }
+      expect(await store.get('c007')).toEqual(await viaUpsert.get('c007'));
+    } finally {
+      await deleteByPrefix(redis, `${prefix}-ref`);
+    }
+  });
+
+  test('an existing campaign keeps its created_at and moves in the indexes that changed; a replay changes nothing', async () => {
+    const created = await store.create(input(1, { budget: 5 }));
+    await store.create(input(2, { budget: 50 }));
+    const batch = [input(1, { budget: 500, name: 'Renamed' }), input(3, { budget: 1 })];
+    await commit(batch, '2026-06-01T00:00:00.000Z');
+    await commit(batch, '2026-06-02T00:00:00.000Z');
+    expect(await store.count()).toBe(3);
+    const c1 = await store.get('c001');
+    expect(c1).toMatchObject({ budget: 500, name: 'Renamed', created_at: created.created_at, updated_at: '2026-06-02T00:00:00.000Z' });
+    expect(await ids('budget')).toEqual(['c003', 'c002', 'c001']);
+    expect(await ids('name')).toEqual(['c002', 'c003', 'c001']);
+    // the old members are gone: every index holds each campaign once
+    for (const f of ['budget', 'name', 'created_at', 'start_date']) {
+      expect(await redis.zcard(`${prefix}:campaigns:idx:${f}`)).toBe(3);
+    }
+    // the store's own writes still see the batch's version (optimistic concurrency keeps working)
+    expect(await store.update('c001', { spend: 7 })).toMatchObject({ spend: 7, budget: 500 });
+    await store.delete('c003');
+    expect(await store.count()).toBe(2);
+  });
+
+  test('an id twice in one batch is stored once, as its last row', async () => {
+    await store.upsertMany([input(1, { budget: 10 }), input(2), input(1, { budget: 20 })]);
+    expect(await store.count()).toBe(2);
+    expect(await store.get('c001')).toMatchObject({ budget: 20 });
+    expect(await redis.zcard(`${prefix}:campaigns:idx:budget`)).toBe(2);
+  });
+});

@@ -97,17 +97,24 @@ export class LeafRef {
   get expr(): string {
     return `.Values.${this.path.join('.')}`;
   }
+  /**
+   * The expression to print: Helm reads every YAML number as a float64 and prints large ones in
+   * exponent form (1048576 → 1.048576e+06), so integers go through `int64`.
+   */
+  private get printed(): string {
+    return this.type === 'integer' ? `int64 ${this.expr}` : this.expr;
+  }
   /** The value as YAML of its own type: strings quoted, numbers and booleans bare. */
   get value(): string {
-    return this.type === 'string' ? `{{ ${this.expr} | quote }}` : `{{ ${this.expr} }}`;
+    return this.type === 'string' ? `{{ ${this.expr} | quote }}` : `{{ ${this.printed} }}`;
   }
   /** Always a quoted string (env values, KEDA metadata, annotations). */
   get str(): string {
-    return `{{ ${this.expr} | quote }}`;
+    return `{{ ${this.printed} | quote }}`;
   }
   /** Bare text, to be embedded inside a larger string. */
   get text(): string {
-    return `{{ ${this.expr} }}`;
+    return `{{ ${this.printed} }}`;
   }
 }
 

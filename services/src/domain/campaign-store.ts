@@ -14,6 +14,8 @@ declare module 'ioredis' {
     pcaCampaignDelete(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
     /** KEYS: one index; ARGV: doc key prefix, order, lex bound, count. Member, doc (null if gone), member, doc… */
     pcaCampaignPage(numKeys: number, ...keysAndArgs: string[]): Result<(string | null)[], Context>;
+    /** KEYS: index members, count, one index per sort field, one doc per row; ARGV: index count, created_at's index, each row's staged fields. */
+    pcaCampaignCommitStaged(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
   }
 }
 
@@ -128,6 +130,80 @@ end
 return out
 `;
 
+// Upserts a batch of staged campaigns (see `stagedForm`) in one call: UPSERT's work with one command per
+// index (and one MSET, one HSET) for the whole batch instead of a script call per row. An existing campaign
+// keeps its created_at (read from its created_at member); an index member that did not change is not
+// rewritten, so replaying a batch is cheap and harmless. Each index's new members are added in order: each
+// insert then walks the skiplist next to the one before.
+// KEYS: members-hash, count, idx_1..idx_n, doc_1..doc_r
+// ARGV: n, created_at's index, then per row: id, created_at, doc head, doc tail, entry if new, n-1 members
+const COMMIT_STAGED = `
+local NIDX = tonumber(ARGV[1])
+local CI = tonumber(ARGV[2])
+local W = 4 + NIDX
+local rows = (#ARGV - 2) / W
+local ids = {}
+for r = 1, rows do ids[r] = ARGV[3 + (r - 1) * W] end
+local entries = redis.call('HMGET', KEYS[1], unpack(ids))
+local adds, rems, docs, hash = {}, {}, {}, {}
+for i = 1, NIDX do adds[i] = {}; rems[i] = {} end
+local created_count = 0
+for r = 1, rows do
+  local base = 2 + (r - 1) * W
+  local id = ARGV[base + 1]
+  local created = ARGV[base + 2]
+  local entry
+  if entries[r] then
+    local old = cjson.decode(entries[r])
+    local oc = old.m[CI]
+    created = string.sub(oc, 1, string.find(oc, '\\0', 1, true) - 1)
+    local members = {}
+    local j = base + 6
+    for i = 1, NIDX do
+      local m
+      if i == CI then m = oc else m = ARGV[j]; j = j + 1 end
+      members[i] = m
+      if old.m[i] ~= m then
+        table.insert(rems[i], old.m[i])
+        table.insert(adds[i], m)
+      end
+    end
+    entry = cjson.encode({ v = old.v + 1, m = members })
+  else
+    created_count = created_count + 1
+    local j = base + 6
+    for i = 1, NIDX do
+      if i == CI then table.insert(adds[i], created .. '\\0' .. id) else table.insert(adds[i], ARGV[j]); j = j + 1 end
+    end
+    entry = ARGV[base + 5]
+  end
+  docs[#docs + 1] = KEYS[2 + NIDX + r]
+  docs[#docs + 1] = ARGV[base + 3] .. created .. ARGV[base + 4]
+  hash[#hash + 1] = id
+  hash[#hash + 1] = entry
+end
+for i = 1, NIDX do
+  if #rems[i] > 0 then redis.call('ZREM', KEYS[2 + i], unpack(rems[i])) end
+  local a = adds[i]
+  if #a > 0 then
+    table.sort(a)
+    local args = {}
+    for k = 1, #a do args[2 * k - 1] = 0; args[2 * k] = a[k] end
+    redis.call('ZADD', KEYS[2 + i], unpack(args))
+  end
+end
+redis.call('MSET', unpack(docs))
+redis.call('HSET', KEYS[1], unpack(hash))
+if created_count > 0 then redis.call('INCRBY', KEYS[2], created_count) end
+return rows
+`;
+
+const CREATED_AT_INDEX = SORT_FIELDS.indexOf('created_at');
+const CREATED_AT_KEY = ',"created_at":"';
+
+/** What `stagedForm` holds: created_at, the JSON before and after it, the entry if new, the other members. */
+type Staged = [createdAt: string, head: string, tail: string, entry: string, ...members: string[]];
+
 type UpsertMode = 'create' | 'update' | 'upsert';
 
 /** Campaigns in Redis: one JSON string per campaign plus one lexicographic index per sort field. */
@@ -144,6 +220,7 @@ export class CampaignStore {
       redis.defineCommand('pcaCampaignUpsert', { lua: UPSERT });
       redis.defineCommand('pcaCampaignDelete', { lua: DELETE });
       redis.defineCommand('pcaCampaignPage', { lua: PAGE, readOnly: true });
+      redis.defineCommand('pcaCampaignCommitStaged', { lua: COMMIT_STAGED });
       SCRIPTED.add(redis);
     }
   }
@@ -170,8 +247,8 @@ export class CampaignStore {
     );
   }
 
-  private toCampaign(input: CampaignInput, id: string, createdAt?: string): Campaign {
-    const now = this.now().toISOString();
+  private toCampaign(input: CampaignInput, id: string, createdAt?: string, at?: string): Campaign {
+    const now = at ?? this.now().toISOString();
     const { id: _ignored, ...fields } = input;
     return { id, ...fields, created_at: createdAt ?? now, updated_at: now };
   }
@@ -185,26 +262,45 @@ export class CampaignStore {
 
   /** Inserts or replaces campaigns by id in one round trip (bulk uploads, seeding). */
   async upsertMany(inputs: readonly (CampaignInput & { id: string })[]): Promise<void> {
-    if (inputs.length === 0) return;
-    const existing = await this.redis.mget(inputs.map((i) => this.keys.campaign(i.id)));
-    const pipeline = this.redis.pipeline();
-    inputs.forEach((input, n) => {
-      const prev = existing[n] ? (JSON.parse(existing[n]) as Campaign) : undefined;
-      const c = this.toCampaign(input, input.id, prev?.created_at);
-      const members = SORT_FIELDS.map((f) => `${sortKey(c, f)}${SEP}${c.id}`);
-      pipeline.pcaCampaignUpsert(
-        3 + SORT_FIELDS.length,
-        ...this.scriptKeys(c.id),
-        c.id,
-        JSON.stringify(c),
-        'upsert',
-        '',
-        ...members,
-      );
-    });
-    const results = await pipeline.exec();
-    const failed = results?.find(([err]) => err);
-    if (failed) throw failed[0] instanceof Error ? failed[0] : new Error(String(failed[0]));
+    const forms = this.stagedForms(inputs);
+    await this.commitStaged(inputs.map((input, i) => [input.id, forms[i]!] as const));
+  }
+
+  /**
+   * Campaigns as self-contained strings to stage and later `commitStaged`: each one's JSON split around
+   * created_at (an existing campaign keeps its own), its index entry if it is new, its other index members.
+   */
+  stagedForms(inputs: readonly (CampaignInput & { id: string })[]): string[] {
+    const now = this.now().toISOString();
+    return inputs.map((input) => this.stagedForm(input, now));
+  }
+
+  private stagedForm(input: CampaignInput & { id: string }, now: string): string {
+    const c = this.toCampaign(input, input.id, undefined, now);
+    const json = JSON.stringify(c);
+    // In JSON text a `"` inside a value is escaped, so this sequence can only be the key itself.
+    const at = json.lastIndexOf(CREATED_AT_KEY) + CREATED_AT_KEY.length;
+    const members = SORT_FIELDS.map((f) => `${sortKey(c, f)}${SEP}${c.id}`);
+    const staged: Staged = [c.created_at, json.slice(0, at), json.slice(at + c.created_at.length), JSON.stringify({ v: 1, m: members })];
+    for (let i = 0; i < members.length; i++) if (i !== CREATED_AT_INDEX) staged.push(members[i]!);
+    return JSON.stringify(staged);
+  }
+
+  /** Upserts staged campaigns (`[id, stagedForm]` pairs) in one script call, keeping each one's created_at. */
+  async commitStaged(batch: readonly (readonly [id: string, staged: string])[]): Promise<number> {
+    // The script reads every row's old entry before writing any: an id twice in one batch keeps the last.
+    const rows = [...new Map(batch.map((r) => [r[0], r] as const)).values()];
+    if (rows.length === 0) return 0;
+    const args: string[] = [String(SORT_FIELDS.length), String(CREATED_AT_INDEX + 1)];
+    for (const [id, staged] of rows) args.push(id, ...(JSON.parse(staged) as Staged));
+    return this.redis.pcaCampaignCommitStaged(
+      2 + SORT_FIELDS.length + rows.length,
+      this.keys.campaignIndexMembers,
+      this.keys.campaignCount,
+      ...SORT_FIELDS.map((f) => this.keys.campaignIndex(f)),
+      ...rows.map(([id]) => this.keys.campaign(id)),
+      ...args,
+    );
   }
 
   async get(id: string): Promise<Campaign | null> {

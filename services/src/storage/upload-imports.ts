@@ -33,7 +33,7 @@ export class UploadImports {
   constructor(
     private readonly redis: RedisClient,
     prefix: string,
-    private readonly store: Pick<CampaignStore, 'upsertMany'>,
+    private readonly store: Pick<CampaignStore, 'stagedForms' | 'commitStaged'>,
     opts: UploadImportsOptions = {},
   ) {
     this.keys = appKeys(prefix);
@@ -52,8 +52,9 @@ export class UploadImports {
     return {
       upsertMany: async (rows: readonly StagedRow[]) => {
         if (rows.length === 0) return;
+        const staged = this.store.stagedForms(rows);
         const fields: string[] = [];
-        for (const r of rows) fields.push(r.id, JSON.stringify(r));
+        rows.forEach((r, i) => fields.push(r.id, staged[i]!));
         await this.redis.multi().hset(key, ...fields).expire(key, this.ttl).exec();
       },
     };
@@ -73,17 +74,19 @@ export class UploadImports {
   }
 
   private async moveStage<S>(stateKey: string, stageKey: string, summary: S, onProgress?: (rowsCommitted: number) => Promise<void> | void): Promise<S> {
-    let cursor = '0';
+    const scan = (cursor: string) => this.redis.hscan(stageKey, cursor, 'COUNT', this.batch);
+    let [cursor, flat] = await scan('0');
     let committed = 0;
-    do {
-      const [next, flat] = await this.redis.hscan(stageKey, cursor, 'COUNT', this.batch);
-      cursor = next;
-      const rows: StagedRow[] = [];
-      for (let i = 1; i < flat.length; i += 2) rows.push(JSON.parse(flat[i]!) as StagedRow);
-      await this.store.upsertMany(rows);
-      committed += rows.length;
-      if (rows.length) await onProgress?.(committed);
-    } while (cursor !== '0');
+    for (;;) {
+      const rows: [string, string][] = [];
+      for (let i = 0; i < flat.length; i += 2) rows.push([flat[i]!, flat[i + 1]!]);
+      // the next page is read while this one is written
+      const [written, next] = await Promise.all([this.store.commitStaged(rows), cursor === '0' ? null : scan(cursor)]);
+      committed += written;
+      if (written) await onProgress?.(committed);
+      if (!next) break;
+      [cursor, flat] = next;
+    }
     const done: ImportState<S> = { status: 'imported', summary, imported_at: new Date().toISOString() };
     await this.redis.multi().set(stateKey, JSON.stringify(done), 'EX', this.ttl).unlink(stageKey).exec();
     return summary;
