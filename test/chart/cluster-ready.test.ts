@@ -284,7 +284,7 @@ describe('the config the app receives', () => {
     // the largest value each one's schema allows (a million and up when it is unbounded)
     const largest = ints.map((e, i) => String((e.node.schema as { maximum?: number }).maximum ?? 1_048_576 + i));
     expect(largest.filter((x) => x.length >= 7).length).toBeGreaterThan(5);
-    for (const [args, want] of [[[], ints.map((e) => String(e.node.default))], [ints.map((e, i) => `--set=${e.path.join('.')}=${largest[i]}`), largest]] as const) {
+    for (const [args, want] of [[[], ints.map((e) => String(e.node.default as number))], [ints.map((e, i) => `--set=${e.path.join('.')}=${largest[i]}`), largest]] as const) {
       const cm = find(render([...args]), 'ConfigMap', 'rel-pca-agent-config') as unknown as { data: Record<string, string> };
       for (const [i, e] of ints.entries()) {
         expect({ name: e.name, value: cm.data[e.name] }).toEqual({ name: e.name, value: want[i] });

@@ -76,10 +76,10 @@ test('an unfiltered page is one Redis command; an index member whose document is
   // Counted at the connection: the real commands sent, not a stand-in.
   const sent: string[] = [];
   const send = redis.sendCommand.bind(redis);
-  redis.sendCommand = ((cmd: Parameters<typeof send>[0]) => {
+  redis.sendCommand = (cmd: Parameters<typeof send>[0]) => {
     sent.push(cmd.name);
     return send(cmd);
-  }) as typeof redis.sendCommand;
+  };
   try {
     const page = await store.list({ sort: 'name', order: 'asc', limit: 10 });
     expect(page.items.map((c) => c.id)).toEqual(all.slice(0, 10));
