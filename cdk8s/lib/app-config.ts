@@ -63,6 +63,8 @@ export class AppConfig extends Construct {
       OTEL_EXPORTER_OTLP_PROTOCOL: `{{ if ${v.otelCollector.enabled.expr} }}http/protobuf{{ else }}grpc{{ end }}`,
       OTEL_SDK_DISABLED: when(`and (not ${v.otelCollector.enabled.expr}) (not ${oc.endpoint.expr})`, 'true'),
       OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process',
+      OTEL_TRACES_SAMPLER: v.tracing.sampler.str,
+      OTEL_TRACES_SAMPLER_ARG: v.tracing.sampleRatio.str,
     };
     new HelmObject(this, 'configmap', {
       kind: 'ConfigMap',

@@ -355,6 +355,12 @@ export const valuesDefinition = v.group('pca-agent chart values', {
       nodes: v.block([], 'host:port of cluster nodes to discover the cluster from (a configuration endpoint is enough)', endpointList),
     }),
   }),
+  tracing: v.group('Trace sampling in every service (the standard OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG)', {
+    sampler: v.str('parentbased_traceidratio', 'sampler of new traces; the parentbased_ ones follow an incoming traceparent, so a request sent with a sampled one (helm test does) is traced end to end', {
+      enum: ['parentbased_traceidratio', 'traceidratio', 'parentbased_always_on', 'always_on', 'parentbased_always_off', 'always_off'],
+    }),
+    sampleRatio: v.num(0.1, 'share of new traces the traceidratio samplers keep; a failed job or 5xx outside a sampled trace still sends one span', { minimum: 0, maximum: 1 }),
+  }),
   otelCollector: v.group('OpenTelemetry Collector every service sends traces to', {
     enabled: v.bool(true, 'deploy the Collector (false: services export to otelCollector.exporter.endpoint directly, or not at all)'),
     image: image('', 'otel/opentelemetry-collector-contrib', '0.120.0', 'Collector'),

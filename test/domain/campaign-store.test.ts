@@ -69,6 +69,39 @@ test('concurrent patches are not lost', async () => {
   expect(c).toMatchObject({ spend: 5, clicks: 7 });
 });
 
+test('an unfiltered page is one Redis command; an index member whose document is gone is skipped', async () => {
+  await store.upsertMany(Array.from({ length: 25 }, (_, i) => input(i)));
+  const all = (await store.list({ sort: 'name', order: 'asc', limit: 100 })).items.map((c) => c.id);
+  expect(all).toHaveLength(25);
+  // Counted at the connection: the real commands sent, not a stand-in.
+  const sent: string[] = [];
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = (cmd: Parameters<typeof send>[0]) => {
+    sent.push(cmd.name);
+    return send(cmd);
+  };
+  try {
+    const page = await store.list({ sort: 'name', order: 'asc', limit: 10 });
+    expect(page.items.map((c) => c.id)).toEqual(all.slice(0, 10));
+    expect(sent).toHaveLength(1);
+    // exactly the last page: no cursor
+    const last = await store.list({ sort: 'name', order: 'asc', limit: 5, cursor: (await store.list({ sort: 'name', order: 'asc', limit: 20 })).next_cursor! });
+    expect(last.items.map((c) => c.id)).toEqual(all.slice(20));
+    expect(last.next_cursor).toBeNull();
+  } finally {
+    redis.sendCommand = send;
+  }
+  // A document deleted behind the index's back (a write in flight) leaves a hole the page steps over.
+  await redis.del(`${prefix}:campaign:${all[3]!}`);
+  const page = await store.list({ sort: 'name', order: 'asc', limit: 10 });
+  expect(page.items.map((c) => c.id)).toEqual([...all.slice(0, 3), ...all.slice(4, 11)]);
+  const rest = await store.list({ sort: 'name', order: 'asc', limit: 100, cursor: page.next_cursor! });
+  expect(rest.items.map((c) => c.id)).toEqual(all.slice(11));
+  const iterated = [];
+  for await (const chunk of store.iterate({}, 4)) iterated.push(...chunk.map((c) => c.id));
+  expect(iterated.sort()).toEqual(all.filter((id) => id !== all[3]).sort());
+});
+
 describe('staged batches (bulk imports)', () => {
   const commit = (inputs: (CampaignInput & { id: string })[], at: string) => {
     const staging = new CampaignStore(redis, prefix, () => new Date(at));

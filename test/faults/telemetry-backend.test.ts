@@ -41,6 +41,8 @@ beforeAll(async () => {
     OTEL_SDK_DISABLED: 'false',
     OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
     OTEL_BSP_SCHEDULE_DELAY: String(SCHEDULE_DELAY_MS),
+    // every request's spans, so the exporter has work against the failing backend
+    OTEL_TRACES_SAMPLER: 'always_on',
     ...extra,
   });
   const [off, hole, dead] = await Promise.all([

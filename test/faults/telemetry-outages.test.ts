@@ -26,6 +26,8 @@ test('with http/protobuf every collector outage is logged once, and each recover
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
     OTEL_BSP_SCHEDULE_DELAY: '100',
+    // every request's spans, so the exporter has work during the outage
+    OTEL_TRACES_SAMPLER: 'always_on',
     OTEL_EXPORTER_OTLP_TIMEOUT: '1500',
   });
   const proc = api.proc;

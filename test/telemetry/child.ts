@@ -115,6 +115,9 @@ export function otelEnv(endpoint: string, extra: Record<string, string> = {}): R
     OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_BSP_SCHEDULE_DELAY: '100',
+    // These tests are about what a trace holds, so every trace is kept; the shipped 10 % default and
+    // the spans forced at any ratio are tested in sampler.test.ts.
+    OTEL_TRACES_SAMPLER: 'parentbased_always_on',
     ...extra,
   };
 }

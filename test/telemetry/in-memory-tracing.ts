@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, propagation, ROOT_CONTEXT, trace, type Context, type ContextManager } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
 
 /** Just enough of a context manager for in-process tests: AsyncLocalStorage-backed `active()`/`with()`. */
 class TestContextManager implements ContextManager {
@@ -38,9 +38,9 @@ export interface InMemoryTracing {
  * Registers a real SDK tracer provider that keeps finished spans in memory, with async context and W3C
  * propagation, for tests of code that uses only `@opentelemetry/api` (no instrumentation patching).
  */
-export function startInMemoryTracing(): InMemoryTracing {
+export function startInMemoryTracing(opts: { sampler?: Sampler } = {}): InMemoryTracing {
   const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })], ...(opts.sampler ? { sampler: opts.sampler } : {}) });
   context.setGlobalContextManager(new TestContextManager());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);

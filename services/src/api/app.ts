@@ -4,6 +4,7 @@ import { closeQueues, createQueues } from '../queues/queues';
 import { createStores } from '../storage/stores';
 import { errorHandler, notFoundHandler } from './errors';
 import { accessLog } from './gateway/access-log';
+import { observeResponses } from './gateway/observe';
 import { authenticate } from './gateway/auth';
 import { jsonBody } from './gateway/body';
 import { recordMetrics } from './gateway/metrics';
@@ -90,7 +91,7 @@ export function createApp(deps: AppDeps): ApiApp {
 
   const routeLabel = routeLabeler((method, path) => context.registry.templateFor(method, path));
   app.use(requestContext({ version: context.version }));
-  app.use(recordMetrics(metrics, routeLabel), recordStats(stats, routeLabel), accessLog({ logger, routeLabel }));
+  app.use(observeResponses([recordMetrics(metrics, routeLabel), recordStats(stats, routeLabel), accessLog({ logger, routeLabel })]));
   app.use(securityHeaders({ corsOrigins: config.CORS_ORIGINS, pages: [{ path: DOCS_PATH, csp: DOCS_CSP }] }));
   app.use(
     rateLimitGateway({

@@ -1,5 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { SpanKind, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { traceUnsampledFailure } from '../telemetry/spans';
 
 /** One bad input: `field` is the dotted path inside `location` (`body`, `query`, `params`). */
 export interface FieldError {
@@ -101,11 +103,23 @@ export function notFoundHandler(): RequestHandler {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof ApiError) return sendProblem(req, res, err);
+    const failed = (status: number, message: string) => {
+      // An unsampled request that fails still reaches the trace backend, as one span.
+      const route = res.locals.route ?? 'unmatched';
+      traceUnsampledFailure(trace.getActiveSpan(), {
+        name: `${req.method} ${route}`,
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': req.method, 'http.route': route, 'http.response.status_code': status },
+        message,
+      });
+    };
     if (isRedisUnavailable(err)) {
       logger.warn({ request_id: res.locals.requestId, reason: (err as Error).message }, 'redis unavailable');
+      failed(503, (err as Error).message);
       return sendProblem(req, res, redisUnavailable());
     }
     logger.error({ err, request_id: res.locals.requestId, method: req.method, route: res.locals.route }, 'unhandled error');
+    failed(500, err instanceof Error ? err.message : String(err));
     sendProblem(req, res, new ApiError(500, 'internal', 'an unexpected error occurred; quote the request id when reporting it'));
   };
 }

@@ -5,6 +5,7 @@ import { validate, type ValidatedInput } from './gateway/validate';
 import { ApiError } from './errors';
 import type { OpenApiRegistry, RouteSpec } from './openapi';
 import { mediaType } from './gateway/media-type';
+import { setHttpRoute } from '../telemetry/http-route';
 
 type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
 
@@ -25,6 +26,7 @@ export function defineRoute<const S extends RouteSpec>(router: Router, registry:
     spec.path,
     (req, res, next) => {
       res.locals.route = spec.path;
+      setHttpRoute(spec.path);
       next();
     },
     ...(spec.scope ? [requireScope(spec.scope)] : []),

@@ -90,7 +90,8 @@ export async function startApi(cfg: Config, overrides: StartOverrides = {}): Pro
  */
 export async function runApi(): Promise<void> {
   const cfg = loadConfig();
-  const logger = createLogger({ service: 'pca-agent-api', level: cfg.LOG_LEVEL });
+  // The access log writes a line per request: batched, and flushed when the process exits.
+  const logger = createLogger({ service: 'pca-agent-api', level: cfg.LOG_LEVEL, asyncStdout: true });
   if (cfg.API_KEYS.length + cfg.API_KEYS_READ_ONLY.length === 0 && !cfg.JWT_SECRET && !cfg.JWT_PUBLIC_KEY) {
     logger.warn('no API_KEYS, API_KEYS_READ_ONLY, JWT_SECRET or JWT_PUBLIC_KEY set: every /api/v1 request will get 401');
   }
@@ -115,6 +116,8 @@ export async function runApi(): Promise<void> {
       async () => {
         logger.info('shutdown complete');
         await shutdownTelemetry(2000);
+        // The async stdout may have a write in flight, which the exit-time flush cannot wait for.
+        await new Promise<void>((resolve) => logger.flush(() => resolve()));
         process.exit(0);
       },
       (err: unknown) => {

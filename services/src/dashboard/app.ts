@@ -12,6 +12,7 @@ import { registerQueueDepthGauge } from '../queues/queue-depth';
 import type { Queues } from '../queues/queues';
 import { basicAuth } from './basic-auth';
 import { loginLimit } from './login-limit';
+import { httpRouteNaming } from '../telemetry/http-route';
 
 export interface DashboardOptions {
   readonly queues: Queues;
@@ -48,6 +49,7 @@ export function createDashboardApp(opts: DashboardOptions): Express {
   const logger = opts.logger ?? pino({ level: 'silent' });
   const app = express();
   app.disable('x-powered-by');
+  app.use(httpRouteNaming());
   app.set('trust proxy', opts.trustProxyHops ?? 0);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

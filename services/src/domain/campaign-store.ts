@@ -12,6 +12,8 @@ declare module 'ioredis' {
     pcaCampaignUpsert(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
     /** KEYS as for the upsert; ARGV: id. */
     pcaCampaignDelete(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
+    /** KEYS: one index; ARGV: doc key prefix, order, lex bound, count. Member, doc (null if gone), member, doc… */
+    pcaCampaignPage(numKeys: number, ...keysAndArgs: string[]): Result<(string | null)[], Context>;
     /** KEYS: index members, count, one index per sort field, one doc per row; ARGV: index count, created_at's index, each row's staged fields. */
     pcaCampaignCommitStaged(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
   }
@@ -104,6 +106,30 @@ redis.call('DECR', KEYS[3])
 return 1
 `;
 
+// A page of the index and its documents in one round trip (read-only). The doc keys are derived from
+// the members: on Redis Cluster they share the index's slot, since a cluster prefix carries a hash tag.
+// KEYS: idx   ARGV: doc key prefix, 'asc' | 'desc', lex bound, count
+const PAGE = `
+local members
+if ARGV[2] == 'asc' then
+  members = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[3], '+', 'LIMIT', 0, tonumber(ARGV[4]))
+else
+  members = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[3], '-', 'LIMIT', 0, tonumber(ARGV[4]))
+end
+if #members == 0 then return {} end
+local keys = {}
+for i, m in ipairs(members) do
+  keys[i] = ARGV[1] .. string.sub(m, string.find(m, '\\0', 1, true) + 1)
+end
+local docs = redis.call('MGET', unpack(keys))
+local out = {}
+for i, m in ipairs(members) do
+  out[2 * i - 1] = m
+  out[2 * i] = docs[i]
+end
+return out
+`;
+
 // Upserts a batch of staged campaigns (see `stagedForm`) in one call: UPSERT's work with one command per
 // index (and one MSET, one HSET) for the whole batch instead of a script call per row. An existing campaign
 // keeps its created_at (read from its created_at member); an index member that did not change is not
@@ -193,6 +219,7 @@ export class CampaignStore {
     if (!SCRIPTED.has(redis)) {
       redis.defineCommand('pcaCampaignUpsert', { lua: UPSERT });
       redis.defineCommand('pcaCampaignDelete', { lua: DELETE });
+      redis.defineCommand('pcaCampaignPage', { lua: PAGE, readOnly: true });
       redis.defineCommand('pcaCampaignCommitStaged', { lua: COMMIT_STAGED });
       SCRIPTED.add(redis);
     }
@@ -327,11 +354,11 @@ export class CampaignStore {
     let after = opts.cursor ? decodeCursor(opts.cursor, sort, order) : undefined;
     const items: Campaign[] = [];
     let lastMember: string | undefined;
-    const chunk = Math.max(limit * 2, 100);
+    // Unfiltered, one more than the page tells whether a next page exists; a filter may skip many.
+    const chunk = isFiltered(opts) ? Math.max(limit * 2, 100) : limit + 1;
     for (;;) {
-      const members = await this.rangeAfter(sort, order, after, chunk);
+      const { members, docs } = await this.pageAfter(sort, order, after, chunk);
       if (members.length === 0) return { items, next_cursor: null };
-      const docs = await this.redis.mget(members.map((m) => this.keys.campaign(m.slice(m.indexOf(SEP) + 1))));
       for (let i = 0; i < members.length; i++) {
         const raw = docs[i];
         if (!raw) continue;
@@ -359,9 +386,8 @@ export class CampaignStore {
     }
     let after: string | undefined;
     for (;;) {
-      const members = await this.rangeAfter('start_date', 'asc', after, chunk);
+      const { members, docs } = await this.pageAfter('start_date', 'asc', after, chunk);
       if (members.length === 0) return;
-      const docs = await this.redis.mget(members.map((m) => this.keys.campaign(m.slice(m.indexOf(SEP) + 1))));
       const batch = docs.filter((d): d is string => d !== null).map((d) => JSON.parse(d) as Campaign);
       const kept = batch.filter((c) => matches(c, filter));
       if (kept.length) yield kept;
@@ -370,12 +396,21 @@ export class CampaignStore {
     }
   }
 
-  private rangeAfter(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number): Promise<string[]> {
-    const key = this.keys.campaignIndex(sort);
-    if (order === 'asc') return this.redis.zrangebylex(key, after === undefined ? '-' : `(${after}`, '+', 'LIMIT', 0, count);
-    return this.redis.zrevrangebylex(key, after === undefined ? '+' : `(${after}`, '-', 'LIMIT', 0, count);
+  /** Up to `count` index members after `after` and their documents (null where one was deleted meanwhile), in one round trip. */
+  private async pageAfter(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number): Promise<{ members: string[]; docs: (string | null)[] }> {
+    const bound = after === undefined ? (order === 'asc' ? '-' : '+') : `(${after}`;
+    const flat = await this.redis.pcaCampaignPage(1, this.keys.campaignIndex(sort), this.keys.campaign(''), order, bound, String(count));
+    const members: string[] = [];
+    const docs: (string | null)[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      members.push(flat[i] as string);
+      docs.push(flat[i + 1] ?? null);
+    }
+    return { members, docs };
   }
 }
+
+const isFiltered = (f: CampaignFilter) => f.ids !== undefined || f.channel !== undefined || f.status !== undefined || f.from !== undefined || f.to !== undefined;
 
 function matches(c: Campaign, f: CampaignFilter): boolean {
   if (f.ids && !f.ids.includes(c.id)) return false;

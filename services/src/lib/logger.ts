@@ -10,6 +10,12 @@ export interface LoggerOptions {
   readonly pretty?: boolean;
   /** Where lines go. @default stdout */
   readonly destination?: pino.DestinationStream;
+  /**
+   * Write stdout asynchronously: lines that arrive while a write is in flight go out together in the
+   * next one (a busy API logs a line per request), and whatever is left is written synchronously when
+   * the process exits. @default false
+   */
+  readonly asyncStdout?: boolean;
 }
 
 /** `trace_id`, `span_id`, `trace_flags` of the active span (W3C hex, as in `traceparent`), or nothing. */
@@ -54,5 +60,24 @@ export function createLogger(opts: LoggerOptions): Logger {
   };
   if (opts.destination) return pino(options, opts.destination);
   if (pretty) return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
+  if (opts.asyncStdout) return pino(options, asyncStdout());
   return pino(options);
+}
+
+let sharedAsyncStdout: pino.DestinationStream | undefined;
+
+/** One asynchronous stdout per process (two streams would interleave), flushed on exit. */
+function asyncStdout(): pino.DestinationStream {
+  if (sharedAsyncStdout) return sharedAsyncStdout;
+  const dest = pino.destination({ dest: 1, sync: false });
+  // 'exit' handlers run for process.exit() too; only synchronous work counts there.
+  process.once('exit', () => {
+    try {
+      dest.flushSync();
+    } catch {
+      // stdout gone (EPIPE) or still busy (EAGAIN): nothing more can be done while exiting
+    }
+  });
+  sharedAsyncStdout = dest;
+  return dest;
 }

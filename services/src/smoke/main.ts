@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/env';
 
@@ -65,8 +66,8 @@ export async function runSmoke(argv: readonly string[]): Promise<number> {
   }
   const deadline = Date.now() + args.timeoutSeconds * 1000;
   const headers = { 'x-api-key': key, 'content-type': 'application/json' };
-  const call = async (path: string, init: RequestInit = {}) => {
-    const res = await fetch(`${args.apiUrl}${path}`, { ...init, headers, signal: AbortSignal.timeout(10_000) });
+  const call = async (path: string, init: RequestInit = {}, extra: Record<string, string> = {}) => {
+    const res = await fetch(`${args.apiUrl}${path}`, { ...init, headers: { ...headers, ...extra }, signal: AbortSignal.timeout(10_000) });
     return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
   };
 
@@ -83,7 +84,9 @@ export async function runSmoke(argv: readonly string[]): Promise<number> {
       { name: 'smoke search', channel: 'search', start_date: '2026-01-01', end_date: '2026-01-31', budget: 1000, spend: 500, impressions: 10000, clicks: 200, conversions: 10, revenue: 1500 },
       { name: 'smoke social', channel: 'social', start_date: '2026-01-01', end_date: '2026-01-31', budget: 800, spend: 400, impressions: 20000, clicks: 100, conversions: 4, revenue: 600 },
     ];
-    const submitted = await call('/api/v1/analyze-async', { method: 'POST', body: JSON.stringify({ campaigns }) });
+    // A sampled traceparent: at any sampling ratio this request is traced API → queue → worker.
+    const traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+    const submitted = await call('/api/v1/analyze-async', { method: 'POST', body: JSON.stringify({ campaigns }) }, { traceparent });
     const taskId = submitted.body?.task_id;
     if (submitted.status !== 202 || typeof taskId !== 'string') {
       throw new Error(`POST /api/v1/analyze-async answered ${submitted.status}: ${JSON.stringify(submitted.body)}`);

@@ -2,7 +2,7 @@ import { SpanStatusCode, trace, type Context, type Span as OtelSpan } from '@ope
 import { suppressTracing } from '@opentelemetry/core';
 import type { Attributes, AttributeValue, ContextManager, Exception, Span, SpanOptions, Telemetry, Time, Tracer } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
-import { TRACER_NAME } from './spans';
+import { traceUnsampledFailure, TRACER_NAME } from './spans';
 
 /**
  * Housekeeping BullMQ wraps in spans on a timer, on every empty poll or per queue at shutdown. Traced,
@@ -11,9 +11,21 @@ import { TRACER_NAME } from './spans';
  */
 const HOUSEKEEPING = /^(getNextJob|extendLocks|startStalledCheckTimer|moveStalledJobsToWait|close)( |$)/;
 
-/** BullMQ's span adapter, plus what bullmq-otel leaves out: a failed job attempt sets ERROR status. */
+/**
+ * BullMQ's span adapter, plus what bullmq-otel leaves out: a failed job attempt sets ERROR status. When
+ * the job's trace was not sampled, a failed attempt still sends one span of its own (see
+ * traceUnsampledFailure), with the attributes kept here because an unsampled span drops them.
+ */
 class JobSpan implements Span<Context> {
-  constructor(private readonly span: OtelSpan) {}
+  private readonly unsampled: { attributes: Attributes; startTime: number; failure?: string } | undefined;
+
+  constructor(
+    private readonly span: OtelSpan,
+    private readonly name: string,
+    private readonly kind: number | undefined,
+  ) {
+    this.unsampled = span.isRecording() ? undefined : { attributes: {}, startTime: Date.now() };
+  }
 
   setSpanOnContext(ctx: Context): Context {
     return trace.setSpan(ctx, this.span);
@@ -21,10 +33,12 @@ class JobSpan implements Span<Context> {
 
   setAttribute(key: string, value: AttributeValue): void {
     this.span.setAttribute(key, value);
+    if (this.unsampled) this.unsampled.attributes[key] = value;
   }
 
   setAttributes(attributes: Attributes): void {
     this.span.setAttributes(attributes);
+    if (this.unsampled) Object.assign(this.unsampled.attributes, attributes);
   }
 
   addEvent(name: string, attributes?: Attributes): void {
@@ -32,6 +46,7 @@ class JobSpan implements Span<Context> {
     if (name === 'job failed') {
       const reason = Object.values(attributes ?? {}).find((v) => typeof v === 'string');
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: reason ?? name });
+      if (this.unsampled) this.unsampled.failure = reason ?? name;
     }
   }
 
@@ -43,6 +58,10 @@ class JobSpan implements Span<Context> {
 
   end(): void {
     this.span.end();
+    const u = this.unsampled;
+    if (u?.failure !== undefined) {
+      traceUnsampledFailure(this.span, { name: this.name, kind: this.kind ?? 0, attributes: u.attributes, startTime: u.startTime, message: u.failure });
+    }
   }
 }
 
@@ -62,7 +81,7 @@ class JobTracer implements Tracer<Context> {
   startSpan(name: string, options?: SpanOptions, context?: Context): Span<Context> {
     if (context === undefined && HOUSEKEEPING.test(name)) return new SuppressedSpan();
     // BullMQ's SpanKind enum has OpenTelemetry's numeric values.
-    return new JobSpan(trace.getTracer(TRACER_NAME).startSpan(name, options, context));
+    return new JobSpan(trace.getTracer(TRACER_NAME).startSpan(name, options, context), name, options?.kind);
   }
 }
 

@@ -12,6 +12,7 @@ import { packageVersion } from '../lib/package-version';
 import { installDiagnostics, reportTelemetryError } from './diagnostics';
 import { ExportFailureReporter } from './export-failure-reporter';
 import { createInstrumentations } from './instrumentations';
+import { ForcedTraceSampler, rootSampleRatio, samplerFromEnv } from './sampler';
 import { FALLBACK_SERVICE_NAME, SERVICE_NAMES, type Role } from './service-names';
 
 /**
@@ -103,7 +104,11 @@ export function startTelemetry(argv: readonly string[] = process.argv): boolean 
     resource: defaultResource().merge(
       resourceFromAttributes({ [ATTR_SERVICE_NAME]: defaultServiceName(argv), [ATTR_SERVICE_VERSION]: packageVersion() }),
     ),
-    instrumentations: createInstrumentations(),
+    // The standard OTEL_TRACES_SAMPLER/_ARG, defaulting to parentbased_traceidratio at 0.1 (an incoming
+    // sampled traceparent is always followed); spans marked pca.trace.force are sampled at any ratio.
+    // Incoming requests without a traceparent are drawn at the HTTP entry, before any span exists.
+    instrumentations: createInstrumentations({ rootSampleRatio: rootSampleRatio() }),
+    sampler: new ForcedTraceSampler(samplerFromEnv(), { serverRootsDrawn: true }),
   };
   let reporter: ExportFailureReporter | undefined;
   const exporter = otlpExporter(process.env);

@@ -1,5 +1,6 @@
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type TimeInput } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
+import { FORCE_TRACE_ATTRIBUTE } from './sampler';
 
 /** Instrumentation scope of every span the application itself creates. */
 export const TRACER_NAME = 'pca-agent';
@@ -62,4 +63,35 @@ export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Spa
  */
 export function withBatchSpan<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
   return withSpan(name, attributes, () => context.with(suppressTracing(context.active()), fn));
+}
+
+export interface UnsampledFailure {
+  /** Name of the span that failed, e.g. `process reports` or `GET /api/v1/campaigns`. */
+  readonly name: string;
+  readonly kind: SpanKind;
+  /** What the failed span would have carried (bounded values only). */
+  readonly attributes?: Attributes;
+  /** When the failed span started. @default now */
+  readonly startTime?: TimeInput;
+  readonly message: string;
+}
+
+/**
+ * A failure the sampler did not keep still reaches the backend: when `span` is not recording (or there
+ * is none: a request not drawn for tracing), one root span (always sampled: `pca.trace.force`) with
+ * ERROR status, linked to the unsampled span if there is one, so its trace id is at hand. Does nothing
+ * for a sampled span, which carries the error itself, or when telemetry is off (no-op tracer).
+ */
+export function traceUnsampledFailure(span: Span | undefined, failure: UnsampledFailure): void {
+  if (span?.isRecording()) return;
+  const linked = span && isSpanContextValid(span.spanContext()) ? [{ context: span.spanContext() }] : [];
+  const forced = trace.getTracer(TRACER_NAME).startSpan(failure.name, {
+    root: true,
+    kind: failure.kind,
+    startTime: failure.startTime,
+    attributes: { ...failure.attributes, [FORCE_TRACE_ATTRIBUTE]: true },
+    links: linked,
+  });
+  forced.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+  forced.end();
 }

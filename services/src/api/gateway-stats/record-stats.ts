@@ -1,11 +1,11 @@
-import type { RequestHandler } from 'express';
 import type { GatewayStats } from './gateway-stats';
-import { elapsedMs, onResponseDone, type RouteLabeler } from '../gateway/request-context';
+import type { ResponseObserver } from '../gateway/observe';
+import { elapsedMs, type RouteLabeler } from '../gateway/request-context';
 
 /** Counts every request into the deployment-wide gateway stats (in memory; flushed in batches). */
-export function recordStats(stats: GatewayStats, routeLabel: RouteLabeler): RequestHandler {
-  return (req, res, next) => {
-    onResponseDone(res, (status) =>
+export function recordStats(stats: GatewayStats, routeLabel: RouteLabeler): ResponseObserver {
+  return {
+    done: (req, res, status) =>
       stats.record({
         method: req.method,
         route: routeLabel(req, res),
@@ -14,7 +14,5 @@ export function recordStats(stats: GatewayStats, routeLabel: RouteLabeler): Requ
         rateLimited: res.locals.rateLimited === true,
         authFailure: res.locals.authFailure !== undefined,
       }),
-    );
-    next();
   };
 }

@@ -1,6 +1,6 @@
-import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { elapsedMs, onResponseDone, routeLabeler, type RouteLabeler } from './request-context';
+import type { ResponseObserver } from './observe';
+import { elapsedMs, routeLabeler, type RouteLabeler } from './request-context';
 
 export interface AccessLogOptions {
   readonly logger: Logger;
@@ -14,12 +14,14 @@ export interface AccessLogOptions {
  * One JSON line per request: method, route template, path, status, duration, request id. Headers,
  * query strings and bodies are never logged, so keys and tokens cannot leak into logs.
  */
-export function accessLog(opts: AccessLogOptions): RequestHandler {
+export function accessLog(opts: AccessLogOptions): ResponseObserver {
   const quiet = new Set(opts.quietPaths ?? ['/health', '/ready', '/metrics']);
   const routeLabel = opts.routeLabel ?? routeLabeler();
-  return (req, res, next) => {
-    const path = req.path;
-    onResponseDone(res, (status) => {
+  return {
+    done: (req, res, status) => {
+      // The path as it arrived (a mounted router sees req.path without its mount point).
+      const q = req.originalUrl.indexOf('?');
+      const path = q < 0 ? req.originalUrl : req.originalUrl.slice(0, q);
       const line = {
         request_id: res.locals.requestId,
         method: req.method,
@@ -31,7 +33,6 @@ export function accessLog(opts: AccessLogOptions): RequestHandler {
       if (status >= 500) opts.logger.warn(line, 'request');
       else if (quiet.has(path)) opts.logger.debug(line, 'request');
       else opts.logger.info(line, 'request');
-    });
-    next();
+    },
   };
 }

@@ -1,18 +1,25 @@
-import type { RequestHandler } from 'express';
 import type { ApiMetrics } from '../metrics';
-import { elapsedMs, onResponseDone, type RouteLabeler } from './request-context';
+import type { ResponseObserver } from './observe';
+import { elapsedMs, type RouteLabeler } from './request-context';
 
 /** Observes every request into the app's prom-client registry (duration, 429s, auth failures, in flight). */
-export function recordMetrics(metrics: ApiMetrics, routeLabel: RouteLabeler): RequestHandler {
-  return (req, res, next) => {
-    metrics.inFlight.inc();
-    onResponseDone(res, (status) => {
+export function recordMetrics(metrics: ApiMetrics, routeLabel: RouteLabeler): ResponseObserver {
+  // One child per label set, found by a string key: prom-client hashes the label object on every observe.
+  // Bounded: routes are templates, methods and statuses few.
+  const durations = new Map<string, { observe(seconds: number): void }>();
+  const durationOf = (method: string, route: string, status: number) => {
+    const key = `${method} ${status} ${route}`;
+    let child = durations.get(key);
+    if (!child) durations.set(key, (child = metrics.httpDuration.labels(method, route, String(status))));
+    return child;
+  };
+  return {
+    start: () => metrics.inFlight.inc(),
+    done: (req, res, status) => {
       metrics.inFlight.dec();
-      const seconds = elapsedMs(res.locals.startedAt!) / 1000;
-      metrics.httpDuration.observe({ method: req.method, route: routeLabel(req, res), status_code: String(status) }, seconds);
+      durationOf(req.method, routeLabel(req, res), status).observe(elapsedMs(res.locals.startedAt!) / 1000);
       if (res.locals.rateLimited) metrics.rateLimited.inc();
       if (res.locals.authFailure) metrics.authFailures.inc({ reason: res.locals.authFailure });
-    });
-    next();
+    },
   };
 }
