@@ -1,9 +1,7 @@
 import express from 'express';
 import { loadConfig } from '../../services/src/config/env';
-import { CampaignStore } from '../../services/src/domain/campaign-store';
-import { campaignKpis, roundKpis } from '../../services/src/domain/kpi';
-import { createRedis } from '../../services/src/lib/redis';
 import type { ChildMessage } from '../child-process';
+import { seededPageBody } from './seeded-page';
 
 /**
  * The ceiling for the list handler on Express: the same Express app as bare-express, sending the same
@@ -12,14 +10,7 @@ import type { ChildMessage } from '../child-process';
  */
 async function main(): Promise<void> {
   const cfg = loadConfig();
-  const redis = createRedis(cfg, 'request', 'bench-preserialized-express');
-  await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
-  const page = await new CampaignStore(redis, cfg.REDIS_KEY_PREFIX).list({ sort: 'start_date', order: 'desc', limit: 20 });
-  await redis.quit();
-  const now = new Date();
-  const body = Buffer.from(
-    JSON.stringify({ items: page.items.map((c) => ({ ...c, kpis: roundKpis(campaignKpis(c, now)) })), next_cursor: page.next_cursor, limit: 20 }),
-  );
+  const body = await seededPageBody(cfg, 'bench-preserialized-express');
   const app = express();
   app.set('x-powered-by', false);
   app.set('etag', false);

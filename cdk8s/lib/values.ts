@@ -1,5 +1,6 @@
 import { envDefault } from '../../services/src/config/env';
 import { SCHEDULED_JOBS, type ScheduledJobName } from '../../services/src/queues/contract';
+import { DEFAULT_SAMPLE_RATIO, DEFAULT_SAMPLER, SUPPORTED_SAMPLERS } from '../../services/src/telemetry/sampler';
 import { fromEnv } from './env-values';
 import { v, valueRefs, type JsonSchema } from './helm/values-definition';
 import { alertsValues, dashboardsValues } from './monitoring/monitoring-values';
@@ -356,10 +357,10 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     }),
   }),
   tracing: v.group('Trace sampling in every service (the standard OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG)', {
-    sampler: v.str('parentbased_traceidratio', 'sampler of new traces; the parentbased_ ones follow an incoming traceparent, so a request sent with a sampled one (helm test does) is traced end to end', {
-      enum: ['parentbased_traceidratio', 'traceidratio', 'parentbased_always_on', 'always_on', 'parentbased_always_off', 'always_off'],
+    sampler: v.str(DEFAULT_SAMPLER, 'sampler of new traces; the parentbased_ ones follow an incoming traceparent, so a request sent with a sampled one (helm test does) is traced end to end', {
+      enum: [...SUPPORTED_SAMPLERS],
     }),
-    sampleRatio: v.num(0.1, 'share of new traces the traceidratio samplers keep; a failed job or 5xx outside a sampled trace still sends one span', { minimum: 0, maximum: 1 }),
+    sampleRatio: v.num(DEFAULT_SAMPLE_RATIO, 'share of new traces the traceidratio samplers keep; a failed job or 5xx outside a sampled trace still sends one span', { minimum: 0, maximum: 1 }),
   }),
   otelCollector: v.group('OpenTelemetry Collector every service sends traces to', {
     enabled: v.bool(true, 'deploy the Collector (false: services export to otelCollector.exporter.endpoint directly, or not at all)'),

@@ -71,7 +71,7 @@ export const envSchema = z.object({
   WORKER_HTTP_PORT: int(1, 65535).default(9464).describe('worker /health, /ready, /metrics'),
   WORKER_SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(25_000).describe('how long active jobs may run after SIGTERM (keep below the pod\'s grace period)'),
   WORKER_CONCURRENCY_REPORTS: int(1, 256).optional().describe('jobs in parallel on the reports queue (default: what WORKER_CONCURRENCY leaves after the other consumed queues)'),
-  WORKER_CONCURRENCY_UPLOADS: int(1, 256).default(1).describe('jobs in parallel on the uploads queue (an import holds a whole upload in memory: one at a time)'),
+  WORKER_CONCURRENCY_UPLOADS: int(1, 256).default(1).describe('jobs in parallel on the uploads queue (an import streams its file and stages every row in Redis before the commit: one at a time bounds the Redis memory and load of commits)'),
   WORKER_CONCURRENCY_MAINTENANCE: int(1, 256).default(1).describe('jobs in parallel on the maintenance queue'),
   WORKER_LOCK_DURATION_MS: int(2000, 600_000).default(30_000).describe('BullMQ job lock; a worker that dies loses its jobs to another after this'),
   WORKER_STALLED_INTERVAL_MS: int(1000, 600_000).default(30_000).describe('how often stalled jobs are looked for'),

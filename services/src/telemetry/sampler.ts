@@ -14,6 +14,8 @@ export const FORCE_TRACE_ATTRIBUTE = 'pca.trace.force';
 
 /** The standard `OTEL_TRACES_SAMPLER` default here; with `OTEL_TRACES_SAMPLER_ARG` at DEFAULT_SAMPLE_RATIO. */
 export const DEFAULT_SAMPLER = 'parentbased_traceidratio';
+/** The standard sampler names `samplerFromEnv` builds (the chart's `tracing.sampler` offers these). */
+export const SUPPORTED_SAMPLERS = ['parentbased_traceidratio', 'traceidratio', 'parentbased_always_on', 'always_on', 'parentbased_always_off', 'always_off'] as const;
 export const DEFAULT_SAMPLE_RATIO = 0.1;
 
 function ratioFrom(arg: string | undefined): number {
