@@ -41,7 +41,8 @@ function roleEnv(extra: Record<string, string>): Record<string, string> {
     SHUTDOWN_TIMEOUT_MS: '10000',
     WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
     SCHEDULER_ENABLED: 'false',
-    LOG_LEVEL: 'info',
+    // debug: a finished job's only line (`job completed`) is at debug, and the tests read the worker's lines
+    LOG_LEVEL: 'debug',
     ...extra,
   };
 }
