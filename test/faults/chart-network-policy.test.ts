@@ -218,9 +218,10 @@ test('networkPolicy.enabled: from outside, the API, dashboard and Jaeger UI only
     const from = fromOutside(objects);
     const present = new Set(pods(objects).map((p) => p.component));
     const problems: string[] = [];
-    for (const f of flows) if (/→ (otel-collector|cronjob|test):/.test(f)) problems.push(`open from outside: ${f}`);
-    // metricsFrom empty means "any scraper" (documented), for the worker's metrics port only.
-    for (const who of ['other namespace', 'internet', 'other pod in the gateway namespace']) for (const f of from(who)) if (f !== 'worker:9464') problems.push(`${who} → ${f}`);
+    // The Collector is open from outside on its own metrics port only (for scrapers, as the worker's).
+    for (const f of flows) if (/→ (otel-collector|cronjob|test):/.test(f) && !f.endsWith('→ otel-collector:8888')) problems.push(`open from outside: ${f}`);
+    // metricsFrom empty means "any scraper" (documented), for the worker's and the Collector's metrics ports only.
+    for (const who of ['other namespace', 'internet', 'other pod in the gateway namespace']) for (const f of from(who)) if (f !== 'worker:9464' && f !== 'otel-collector:8888') problems.push(`${who} → ${f}`);
     const entry = ['api:8000', ...(present.has('dashboard') ? ['dashboard:5555'] : []), ...(present.has('jaeger') ? ['jaeger:16686'] : [])];
     for (const to of entry) if (!from('gateway').includes(to)) problems.push(`the Gateway cannot reach ${to}`);
     if (present.has('redis') && !from('keda').includes('redis:6379')) problems.push('KEDA cannot read the queue lengths in redis:6379');
@@ -228,11 +229,12 @@ test('networkPolicy.enabled: from outside, the API, dashboard and Jaeger UI only
   }, (r) => r.restricted);
 });
 
-test('networkPolicy.enabled: a rendered ServiceMonitor can always scrape the API and the workers', () => {
+test('networkPolicy.enabled: a rendered ServiceMonitor can always scrape the API, the workers and the Collector', () => {
   everyScenario((objects) => {
     if (!objects.some((o) => o.kind === 'ServiceMonitor')) return 'no ServiceMonitor rendered';
     const from = fromOutside(objects);
-    const missing = ['api:8000', 'worker:9464'].filter((to) => !from('prometheus').includes(to));
+    const collector = pods(objects).some((p) => p.component === 'otel-collector') ? ['otel-collector:8888'] : [];
+    const missing = ['api:8000', 'worker:9464', ...collector].filter((to) => !from('prometheus').includes(to));
     return missing.length ? { 'prometheus cannot scrape': missing } : undefined;
   }, (r) => r.monitored);
   // With the API restricted, naming Prometheus in metricsFrom does not open the API to anyone else.
