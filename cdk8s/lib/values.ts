@@ -431,8 +431,8 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     exporterPort: v.int(4317, 'TCP port the Collector may reach when exporting outside the chart', { minimum: 1, maximum: 65535 }),
     s3Port: v.int(443, 'TCP port the API, workers and CronJobs (and the helm test, with artifacts.downloadMode redirect) may reach with artifacts.backend s3', { minimum: 1, maximum: 65535 }),
   }),
-  serviceMonitor: v.group('Prometheus Operator ServiceMonitor for the worker metrics (when the CRD exists); scrape annotations otherwise', {
-    enabled: v.bool(false, 'create the ServiceMonitor when monitoring.coreos.com/v1 is served'),
+  serviceMonitor: v.group('Prometheus Operator ServiceMonitors for the API, worker and Collector metrics (when the CRD exists); scrape annotations otherwise', {
+    enabled: v.bool(true, 'create the ServiceMonitors when monitoring.coreos.com/v1 is served (the alerts and dashboards need them: they select their job labels)'),
     interval: v.str('30s', 'scrape interval', { pattern: '^[0-9]+(ms|s|m)$' }),
     labels: v.block({}, 'extra labels the Prometheus selector needs', stringMap),
   }),
