@@ -49,9 +49,10 @@ test('Redis unreachable: --timeout still holds (connecting counts), one line, ex
 test('two timed-out attempts of one scheduled run leave no job behind: a worker started later runs nothing', async () => {
   const env = { TASK_RUN_ID: 'rel-pca-agent-refresh-benchmarks-29412345' };
   for (let attempt = 0; attempt < 2; attempt++) {
-    const p = task(['refresh_benchmarks', '--timeout', '2'], env);
+    // --timeout counts from process start, connecting included: 6 s leaves a loaded CI machine room to start node.
+    const p = task(['refresh_benchmarks', '--timeout', '6'], env);
     expect((await p.exited).code).toBe(3);
-    expect(p.stderr).toMatch(/^refresh_benchmarks refresh_benchmarks-rel-pca-agent-refresh-benchmarks-29412345 did not finish within 2s \(state: waiting; removed from the queue, it will not run later\); exit 3\n$/);
+    expect(p.stderr).toMatch(/^refresh_benchmarks refresh_benchmarks-rel-pca-agent-refresh-benchmarks-29412345 did not finish within 6s \(state: waiting; removed from the queue, it will not run later\); exit 3\n$/);
   }
   expect(await queues.maintenance.getJobCounts('waiting', 'delayed', 'prioritized', 'active')).toEqual({ waiting: 0, delayed: 0, prioritized: 0, active: 0 });
   const w = await startWorkerProcess({ REDIS_URL, REDIS_KEY_PREFIX: prefix, WORKER_QUEUES: 'maintenance' });
