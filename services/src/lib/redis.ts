@@ -67,6 +67,11 @@ function tlsOptions(cfg: Pick<RedisConnectionConfig, 'REDIS_TLS_CA_FILE'>): TlsO
   return cfg.REDIS_TLS_CA_FILE ? { ca: readFileSync(cfg.REDIS_TLS_CA_FILE) } : {};
 }
 
+/** TLS to the sentinels: REDIS_SENTINEL_TLS, else as the primary. */
+function sentinelTls(cfg: RedisConnectionConfig): { sentinelTLS?: TlsOptions } {
+  return (cfg.REDIS_SENTINEL_TLS ?? tlsOn(cfg)) ? { sentinelTLS: tlsOptions(cfg) } : {};
+}
+
 /**
  * One factory for every Redis connection, in every topology: single (REDIS_URL), Sentinel (REDIS_SENTINELS:
  * ioredis asks the sentinels for the primary and follows failovers) or Cluster (REDIS_CLUSTER_NODES), with
@@ -113,7 +118,7 @@ export function createRedis(cfg: RedisConnectionConfig, role: RedisRole, name?: 
       ...(cfg.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: cfg.REDIS_SENTINEL_PASSWORD } : {}),
       // ioredis keeps the two apart: `tls` + enableTLSForSentinelMode for the primary, sentinelTLS for the sentinels.
       ...(auth.tls ? { enableTLSForSentinelMode: true } : {}),
-      ...((cfg.REDIS_SENTINEL_TLS ?? auth.tls !== undefined) ? { sentinelTLS: tlsOptions(cfg) } : {}),
+      ...sentinelTls(cfg),
       // Subscribes to the sentinels' +switch-master, so a primary that is still up but demoted is left at once.
       failoverDetector: true,
       sentinelRetryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
@@ -160,6 +165,40 @@ export async function slotOwner(client: Cluster, key: string): Promise<{ host: s
   const owner = client.slots[slot]?.[0];
   if (!owner) throw new Error(`no node of the cluster serves slot ${slot} (key ${key})`);
   return hostPort(owner);
+}
+
+/**
+ * The current primary as the sentinels name it (SENTINEL GET-MASTER-ADDR-BY-NAME), asking each in turn: for the
+ * raw replication connection of a snapshot, which cannot go through ioredis' sentinel support.
+ */
+export async function sentinelPrimary(cfg: RedisConnectionConfig): Promise<{ host: string; port: number }> {
+  const { sentinelTLS } = sentinelTls(cfg);
+  const problems: string[] = [];
+  for (const sentinel of cfg.REDIS_SENTINELS ?? []) {
+    const c = new Redis({
+      ...hostPort(sentinel),
+      ...(cfg.REDIS_SENTINEL_USERNAME ? { username: cfg.REDIS_SENTINEL_USERNAME } : {}),
+      ...(cfg.REDIS_SENTINEL_PASSWORD ? { password: cfg.REDIS_SENTINEL_PASSWORD } : {}),
+      ...(sentinelTLS ? { tls: sentinelTLS } : {}),
+      lazyConnect: true,
+      connectTimeout: cfg.REDIS_COMMAND_TIMEOUT_MS,
+      commandTimeout: cfg.REDIS_COMMAND_TIMEOUT_MS,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      const reply = await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', cfg.REDIS_SENTINEL_NAME ?? '');
+      if (Array.isArray(reply) && reply.length === 2) return { host: String(reply[0]), port: Number(reply[1]) };
+      problems.push(`${sentinel}: no master set ${cfg.REDIS_SENTINEL_NAME}`);
+    } catch (err) {
+      problems.push(`${sentinel}: ${(err as Error).message}`);
+    } finally {
+      c.disconnect();
+    }
+  }
+  throw new Error(`no sentinel named the primary of ${cfg.REDIS_SENTINEL_NAME} (${problems.join('; ')})`);
 }
 
 /** True when Redis answers PING within the timeout. */
