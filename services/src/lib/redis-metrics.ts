@@ -22,8 +22,9 @@ async function sample(redis: RedisClient, key: string): Promise<RedisSample> {
 }
 
 /**
- * Redis as this process sees it (on a cluster, the primary of the install's slot), sampled at scrape time (at most every few seconds): reachable, round
- * trip, memory used against maxmemory (at maxmemory every write and enqueue fails: `noeviction`).
+ * Redis as this process sees it (on a cluster, the primary of the install's slot), sampled at scrape time (at most
+ * every few seconds): reachable, round trip, memory used against maxmemory (at maxmemory every write and enqueue
+ * fails: `noeviction`).
  */
 export function registerRedisGauges(registry: Registry, redis: RedisClient, prefix: string, maxAgeMs = 5000): void {
   const key = appKeys(prefix).systemHealth;
