@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Cluster } from 'ioredis';
 import { loadConfig } from '../config/env';
-import { closeRedis, createRedis } from '../lib/redis';
+import { closeRedis, createRedis, redisMode, sentinelPrimary } from '../lib/redis';
 import { BACKUP_PREFIX, backupTime } from '../storage/backup-retention';
 import { redisEndpoint } from '../storage/redis-endpoint';
 import { keyCount, restoreRdb } from '../storage/redis-restore';
@@ -41,8 +41,9 @@ export async function runRestore(argv: readonly string[]): Promise<number> {
   }
   const redis = client;
   const blobs = createBlobStore(cfg);
-  const ep = redisEndpoint(cfg);
   try {
+    // In sentinel mode REDIS_URL's host is never dialled: name the primary the sentinels point at.
+    const ep = redisMode(cfg) === 'sentinel' ? await sentinelPrimary(cfg) : redisEndpoint(cfg);
     const all: string[] = [];
     for await (const b of blobs.list(BACKUP_PREFIX)) if (backupTime(b.key)) all.push(b.key);
     all.sort();
