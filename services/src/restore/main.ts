@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { Cluster } from 'ioredis';
 import { loadConfig } from '../config/env';
 import { closeRedis, createRedis } from '../lib/redis';
+import { TOOL_NAMES } from '../telemetry/service-names';
 import { BACKUP_PREFIX, backupTime } from '../storage/backup-retention';
 import { redisEndpoint } from '../storage/redis-endpoint';
 import { keyCount, restoreRdb } from '../storage/redis-restore';
@@ -33,7 +34,7 @@ export async function runRestore(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const cfg = loadConfig();
-  const client = createRedis(cfg, 'worker', 'pca-agent-restore');
+  const client = createRedis(cfg, 'worker', TOOL_NAMES.restore);
   if (client instanceof Cluster) {
     await closeRedis(client);
     process.stderr.write('restore: REDIS_CLUSTER_NODES is set; a Redis Cluster is restored per shard with its own tools, not by this command\n');

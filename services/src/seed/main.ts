@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/env';
 import { closeRedis, createRedis } from '../lib/redis';
+import { TOOL_NAMES } from '../telemetry/service-names';
 import { CampaignStore } from '../domain/campaign-store';
 import { seedCampaigns, seedIfEmpty } from '../domain/seed';
 
@@ -25,7 +26,7 @@ export async function runSeed(args: string[]): Promise<number> {
     return 2;
   }
   const cfg = loadConfig();
-  const redis = createRedis(cfg, 'worker', 'pca-agent-seed');
+  const redis = createRedis(cfg, 'worker', TOOL_NAMES.seed);
   try {
     // Worker connections wait for Redis forever; a command-line tool should say so and stop instead.
     const reachable = await Promise.race([redis.ping().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000).unref())]);

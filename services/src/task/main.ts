@@ -9,6 +9,7 @@ import { isJobName, JOB_NAMES, PAYLOADS, queueOf, TASK_ID_PATTERN, type JobName 
 import { InvalidPayloadError } from '../queues/errors';
 import { closeQueues, createQueues, enqueue, newTaskId } from '../queues/queues';
 import { shutdownTelemetry } from '../telemetry/sdk';
+import { SERVICE_NAMES } from '../telemetry/service-names';
 import { JOB_TIMEOUT_VARIABLES, jobTimeoutSeconds } from '../workers/job-deadline';
 import { createStores } from '../storage/stores';
 import { createProcessorContext } from '../workers/processor-context';
@@ -155,8 +156,8 @@ async function giveUp(job: Job, args: TaskArgs, cfg: Config): Promise<string> {
 }
 
 async function runQueued(cfg: Config, args: TaskArgs, deadline: Deadline): Promise<number> {
-  const connection = createRedis(cfg, 'worker', 'pca-agent-task');
-  const eventsConnection = createRedis(cfg, 'worker', 'pca-agent-task:events');
+  const connection = createRedis(cfg, 'worker', SERVICE_NAMES.task);
+  const eventsConnection = createRedis(cfg, 'worker', `${SERVICE_NAMES.task}:events`);
   const queueName = queueOf(args.job);
   const queues = createQueues(cfg, connection, [queueName]);
   const queue = queues[queueName];
@@ -194,8 +195,8 @@ async function runQueued(cfg: Config, args: TaskArgs, deadline: Deadline): Promi
 }
 
 async function runInline(cfg: Config, args: TaskArgs, deadline: Deadline): Promise<number> {
-  const logger = createLogger({ service: 'pca-agent-task', level: cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL });
-  const redis = createRedis(cfg, 'worker', 'pca-agent-task');
+  const logger = createLogger({ service: SERVICE_NAMES.task, level: cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL });
+  const redis = createRedis(cfg, 'worker', SERVICE_NAMES.task);
   const queues = createQueues(cfg, redis);
   const stores = createStores(redis, cfg);
   const started = Date.now();
