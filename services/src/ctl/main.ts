@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../lib/command-line';
 import type { CommandContext } from './command-context';
 import { dashboardsCommand } from './dashboards';
 import { describeError, UsageError } from './errors';
@@ -86,13 +86,7 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
   let client: KubeClient | undefined;
   let namespace: string | undefined;
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-    } catch (err) {
-      throw new UsageError((err as Error).message.split('. ')[0] ?? String(err));
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandLine({ args: argv, options: OPTIONS, allowPositionals: true });
     const [command, ...rest] = positionals;
     if (values.help || !command || command === 'help') {
       io.out.write(USAGE);

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../lib/command-line';
 import { Cluster } from 'ioredis';
 import { loadConfig } from '../config/env';
 import { closeRedis, createRedis } from '../lib/redis';
@@ -19,7 +19,7 @@ export async function runRestore(argv: readonly string[]): Promise<number> {
   let values: { force?: boolean; 'advertise-host'?: string; timeout?: string };
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({
+    ({ values, positionals } = parseCommandLine({
       args: [...argv],
       allowPositionals: true,
       options: { force: { type: 'boolean' }, 'advertise-host': { type: 'string' }, timeout: { type: 'string' } },

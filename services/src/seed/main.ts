@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../lib/command-line';
 import { loadConfig } from '../config/env';
 import { closeRedis, createRedis } from '../lib/redis';
 import { TOOL_NAMES } from '../telemetry/service-names';
@@ -11,7 +11,7 @@ const USAGE = 'usage: main.js seed [--seed <n>] [--count <n>] [--if-empty]';
 export async function runSeed(args: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandLine({
       args,
       options: { seed: { type: 'string', default: '42' }, count: { type: 'string', default: '300' }, 'if-empty': { type: 'boolean', default: false } },
     }));

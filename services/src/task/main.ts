@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { QueueEvents, type Job } from 'bullmq';
 import { loadConfig, type Config } from '../config/env';
+import { parseCommandLine } from '../lib/command-line';
 import { UsageError } from '../lib/errors';
 import { bullPrefix } from '../lib/keys';
 import { createLogger } from '../lib/logger';
@@ -40,36 +41,32 @@ export interface TaskArgs {
 }
 
 export function parseTaskArgs(args: readonly string[]): TaskArgs {
-  let job: string | undefined;
-  let inline = false;
-  let timeoutSeconds = 600;
-  let runId: string | undefined;
+  const { values, positionals } = parseCommandLine({
+    args: [...args],
+    allowPositionals: true,
+    options: { inline: { type: 'boolean', default: false }, timeout: { type: 'string' }, 'run-id': { type: 'string' }, data: { type: 'string' } },
+  });
+  const [job, extra] = positionals;
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  const timeoutSeconds = values.timeout === undefined ? 600 : Number(values.timeout);
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 86_400) {
+    throw new UsageError(`--timeout needs whole seconds between 1 and 86400, got "${values.timeout ?? ''}"`);
+  }
+  const runId = values['run-id'];
+  if (runId !== undefined && !/^[A-Za-z0-9_.-]{1,253}$/.test(runId)) throw new UsageError(`--run-id needs letters, digits, _ . - (1-253 chars), got "${runId}"`);
   let data: unknown = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--inline') inline = true;
-    else if (a === '--timeout') {
-      const v = Number(args[++i]);
-      if (!Number.isInteger(v) || v < 1 || v > 86_400) throw new UsageError(`--timeout needs whole seconds between 1 and 86400, got "${args[i] ?? ''}"`);
-      timeoutSeconds = v;
-    } else if (a === '--run-id') {
-      runId = args[++i];
-      if (!runId || !/^[A-Za-z0-9_.-]{1,253}$/.test(runId)) throw new UsageError(`--run-id needs letters, digits, _ . - (1-253 chars), got "${runId ?? ''}"`);
-    } else if (a === '--data') {
-      try {
-        data = JSON.parse(args[++i] ?? '');
-      } catch {
-        throw new UsageError('--data needs a JSON object');
-      }
-    } else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
-    else if (job === undefined) job = a;
-    else throw new UsageError(`unexpected argument "${a}"`);
+  if (values.data !== undefined) {
+    try {
+      data = JSON.parse(values.data);
+    } catch {
+      throw new UsageError('--data needs a JSON object');
+    }
   }
   if (!job) throw new UsageError('a job name is required');
   if (!isJobName(job)) throw new UsageError(`unknown job "${job}"`);
   const parsed = PAYLOADS[job].safeParse(data);
   if (!parsed.success) throw new UsageError(new InvalidPayloadError(job, parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }))).message);
-  return { job, inline, timeoutSeconds, runId, data: parsed.data };
+  return { job, inline: values.inline, timeoutSeconds, runId, data: parsed.data };
 }
 
 /**
