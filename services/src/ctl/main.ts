@@ -56,8 +56,6 @@ export interface CtlIo {
   readonly env?: NodeJS.ProcessEnv;
   /** Ends `dashboards`. @default SIGINT or SIGTERM */
   readonly signal?: AbortSignal;
-  /** @default 2000 */
-  readonly pollMs?: number;
 }
 
 function positiveNumber(name: string, value: string | undefined): number | undefined {
@@ -109,7 +107,7 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
     namespace = values.namespace;
     client = createKubeClient({ kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace }, io.env ?? process.env);
     namespace = client.namespace;
-    const ctx: CommandContext = { client, release: values.release ?? DEFAULT_RELEASE, out: io.out, pollMs: io.pollMs };
+    const ctx: CommandContext = { client, release: values.release ?? DEFAULT_RELEASE, out: io.out };
     switch (command) {
       case 'status':
         return await statusCommand(ctx, { json: values.json });
