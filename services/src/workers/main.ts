@@ -15,7 +15,7 @@ import { closeServer, startProbeServer } from './probe-server';
 import { createProcessorContext } from './processor-context';
 import { runJob } from './processors';
 import { syncSchedulers } from './scheduler';
-import { createWorkerMetrics } from './worker-metrics';
+import { createWorkerMetrics } from '../metrics/worker-metrics';
 import { concurrencyFor, consumedQueues, workerOptions } from './worker-options';
 
 export interface WorkerProcess {

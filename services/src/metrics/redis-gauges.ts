@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { RedisClient } from './redis';
-import { sampled } from './sampled';
+import type { RedisClient } from '../lib/redis';
+import { sampled } from '../lib/sampled';
 
 interface RedisSample {
   readonly up: boolean;
