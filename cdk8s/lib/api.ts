@@ -48,7 +48,7 @@ export class Api extends Construct {
             scheduling: a,
             spreadOverNodes: 'api',
             extraVolumes: a.extraVolumes,
-            volumes: ctx.blobs.volumes(),
+            volumes: [...ctx.blobs.volumes(), ...ctx.redis.caVolumes()],
             // SIGTERM → the app keeps serving for SHUTDOWN_DELAY_MS (endpoints drain; no preStop sleep is
             // needed, and the image has no shell) → SHUTDOWN_TIMEOUT_MS for in-flight requests → +10s margin.
             terminationGracePeriodSeconds: `{{ add (div (add ${a.shutdownDelayMs.expr} ${a.shutdownTimeoutMs.expr}) 1000) 10 }}`,

@@ -39,7 +39,10 @@ export interface AppContainerProps {
   readonly blobs?: boolean;
 }
 
-/** A container of the app image: config from the ConfigMap, REDIS_URL from the Redis construct. */
+/**
+ * A container of the app image: config from the ConfigMap, REDIS_URL (and the CA of externalRedis.caSecret)
+ * from the Redis construct; the pod must add `ctx.redis.caVolumes()`.
+ */
 export function appContainer(ctx: AppContext, props: AppContainerProps): TemplatedObject<k8s.Container> {
   return secureContainer({
     name: props.name,
@@ -56,6 +59,7 @@ export function appContainer(ctx: AppContext, props: AppContainerProps): Templat
       ...(props.extras ? [splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraEnv.expr}`)] : []),
     ],
     volumeMounts: [
+      ...ctx.redis.caVolumeMounts(),
       ...(props.blobs ? ctx.blobs.volumeMounts() : []),
       ...(props.extras ? [splice(`include "pca-agent.toYamlIfAny" ${props.extras.extraVolumeMounts.expr}`)] : []),
     ],

@@ -63,7 +63,7 @@ export class CronJobs extends Construct {
                   restartPolicy: 'Never',
                   scheduling: v.cronJobs,
                   extraVolumes: v.cronJobs.extraVolumes,
-                  volumes: ctx.blobs.volumes(),
+                  volumes: [...ctx.blobs.volumes(), ...ctx.redis.caVolumes()],
                   containers: [
                     appContainer(ctx, {
                       name: 'task',

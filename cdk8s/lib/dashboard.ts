@@ -56,6 +56,7 @@ export class Dashboard extends Construct {
             automountServiceAccountToken: ctx.serviceAccount.automount,
             scheduling: d,
             extraVolumes: d.extraVolumes,
+            volumes: ctx.redis.caVolumes(),
             containers: [
               appContainer(ctx, {
                 name: 'dashboard',

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { serviceMonitorOn } from './api';
 import { HelmObject } from './helm/helm-object';
 import { splice } from './helm/template';
 import { DASHBOARDS, dashboardJson } from './monitoring/dashboards';
@@ -6,11 +7,11 @@ import { labels, metadata, resourceName } from './names';
 import type { ValueRefs } from './values';
 
 /**
- * Rendered where the Prometheus Operator serves PrometheusRule, as the alerts are: a kube-prometheus-stack
- * cluster, whose Grafana sidecar loads them.
+ * Rendered where the alerts can be (a kube-prometheus-stack cluster, whose Grafana sidecar loads them) and
+ * the chart's ServiceMonitor renders: the panels select its `job` labels.
  */
 export function dashboardsOn(v: ValueRefs): string {
-  return `(and ${v.dashboards.enabled.expr} (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PrometheusRule"))`;
+  return `(and ${v.dashboards.enabled.expr} ${serviceMonitorOn(v)} (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PrometheusRule"))`;
 }
 
 /**

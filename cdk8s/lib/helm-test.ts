@@ -29,6 +29,7 @@ export class HelmTest extends Construct {
         ...securePodSpec({
           serviceAccountName: props.serviceAccount.name,
           restartPolicy: 'Never',
+          volumes: props.redis.caVolumes(),
           containers: [
             appContainer(props, {
               name: 'smoke',

@@ -239,9 +239,9 @@ index), tls (rediss://), scheme, and the decoded username and password. Every co
 {{- if .Values.externalRedis.url }}{{ (include "pca-agent.externalRedis.parts" . | fromJson).db }}{{ else }}{{ .Values.externalRedis.database }}{{ end }}
 {{- end }}
 
-{{/* "true" when KEDA must use TLS: rediss:// in externalRedis.url, else externalRedis.tls (existingSecret). */}}
+{{/* "true" when KEDA must use TLS: a CA (caFile, caSecret) turns it on as it does for the app; else rediss:// in externalRedis.url, else externalRedis.tls (existingSecret). */}}
 {{- define "pca-agent.externalRedis.tls" -}}
-{{- if .Values.externalRedis.url }}{{ (include "pca-agent.externalRedis.parts" . | fromJson).tls }}{{ else }}{{ .Values.externalRedis.tls }}{{ end }}
+{{- if or .Values.externalRedis.caFile .Values.externalRedis.caSecret.name }}true{{ else if .Values.externalRedis.url }}{{ (include "pca-agent.externalRedis.parts" . | fromJson).tls }}{{ else }}{{ .Values.externalRedis.tls }}{{ end }}
 {{- end }}
 
 {{/* Topology of the Redis the app and KEDA use: single (embedded or one external Redis), sentinel or cluster. */}}
@@ -286,6 +286,15 @@ index), tls (rediss://), scheme, and the decoded username and password. Every co
 {{- fail "set externalRedis.url or externalRedis.existingSecret, not both" }}
 {{- end }}
 {{- with .Values.externalRedis }}
+{{- if and .caSecret.name .caFile }}
+{{- fail (printf "externalRedis.caSecret.name (%s) and externalRedis.caFile (%s) are both set: caSecret mounts the CA itself and sets the file; set one" .caSecret.name .caFile) }}
+{{- end }}
+{{- if and .caSecret.name $.Values.redis.enabled }}
+{{- fail "externalRedis.caSecret.name is set but redis.enabled is true: the embedded Redis speaks no TLS; set redis.enabled=false to use an external one" }}
+{{- end }}
+{{- if and .sentinel.username (not .sentinel.enabled) }}
+{{- fail (printf "externalRedis.sentinel.username is set (%s) but externalRedis.sentinel.enabled is false" .sentinel.username) }}
+{{- end }}
 {{- if and .sentinel.enabled .cluster.enabled }}
 {{- fail "externalRedis.sentinel.enabled and externalRedis.cluster.enabled are both true: a Redis is either Sentinel-managed or a Cluster" }}
 {{- end }}

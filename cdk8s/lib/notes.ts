@@ -11,6 +11,8 @@ export interface NotesProps {
   readonly hpaOn: string;
   /** Condition under which the chart's HTTPRoutes render. */
   readonly httpRouteOn: string;
+  /** Condition under which the ServiceMonitors (and so the alerts and dashboards) render. */
+  readonly serviceMonitorOn: string;
 }
 
 /** NOTES.txt: how to reach what was installed, where the credentials are, and what is off. */
@@ -102,8 +104,8 @@ Disabled in this release:
 {{- if not .Values.networkPolicy.enabled }}
   - NetworkPolicies
 {{- end }}
-{{- if not .Values.serviceMonitor.enabled }}
-  - ServiceMonitor (pods carry prometheus.io scrape annotations instead)
+{{- if not ${p.serviceMonitorOn} }}
+  - ServiceMonitors, alerts and dashboards: {{ if .Values.serviceMonitor.enabled }}monitoring.coreos.com/v1 is not served{{ else }}serviceMonitor.enabled is false, and the PrometheusRule and dashboards select its job labels{{ end }} (pods carry prometheus.io scrape annotations instead)
 {{- end }}
 `;
 }

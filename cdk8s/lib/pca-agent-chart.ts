@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { Api } from './api';
+import { Api, serviceMonitorOn } from './api';
 import { AppConfig } from './app-config';
 import type { AppContext } from './app-container';
 import { BlobStorage } from './blob-storage';
@@ -57,6 +57,7 @@ export class PcaAgentChart extends Chart {
       kedaOn: worker.kedaOn,
       hpaOn: worker.hpaOn,
       httpRouteOn: httpRouteOn(values),
+      serviceMonitorOn: serviceMonitorOn(values),
     });
     this.helpers = trustProxyHopsHelper(values, httpRouteOn(values));
   }

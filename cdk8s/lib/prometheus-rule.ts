@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { serviceMonitorOn } from './api';
 import { HelmObject } from './helm/helm-object';
 import { splice, when } from './helm/template';
 import { ALERT_GROUPS, ALERTS, type AlertDefinition } from './monitoring/alerts';
@@ -7,9 +8,13 @@ import { promTemplate, releaseSelectors } from './monitoring/selectors';
 import { labels, metadata, resourceName } from './names';
 import type { ValueRefs } from './values';
 
-/** The PrometheusRule renders only when enabled and the Prometheus Operator serves the kind. */
+/**
+ * The PrometheusRule renders only when enabled, the Prometheus Operator serves the kind and the chart's
+ * ServiceMonitor renders: the rules select the `job` labels that ServiceMonitor gives, so without it
+ * "API absent" would fire from the first minute.
+ */
 export function prometheusRuleOn(v: ValueRefs): string {
-  return `(and ${v.alerts.enabled.expr} (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PrometheusRule"))`;
+  return `(and ${v.alerts.enabled.expr} ${serviceMonitorOn(v)} (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PrometheusRule"))`;
 }
 
 /** GitHub's anchor of a `## PcaApiDown` heading. */

@@ -11,6 +11,9 @@ import type { ValueRefs } from './values';
 /** UID/GID of the official redis image's `redis` user. */
 export const REDIS_UID = 999;
 export const REDIS_PORT = 6379;
+/** Where every app container finds the CA of `externalRedis.caSecret` (REDIS_TLS_CA_FILE). */
+export const REDIS_CA_FILE = '/etc/pca-agent/redis-ca/ca.crt';
+const CA_VOLUME = 'redis-ca';
 
 export interface RedisProps {
   readonly values: ValueRefs;
@@ -40,6 +43,10 @@ export class Redis extends Construct {
   readonly sentinelAuthOn: string;
   /** The Secret reference of the sentinels' password. */
   readonly sentinelPassword: { readonly name: string; readonly key: string };
+  /** Condition: the Redis CA comes from externalRedis.caSecret (mounted into the app, handed to KEDA). */
+  readonly caSecretOn: string;
+  /** The Secret reference of that CA. */
+  readonly caSecret: { readonly name: string; readonly key: string };
   private readonly values: ValueRefs;
   /** host:port KEDA's operator (in its own namespace) connects to, for the embedded Redis. */
   readonly kedaAddress = `${resourceName('redis')}.{{ .Release.Namespace }}.svc:${REDIS_PORT}`;
@@ -52,6 +59,8 @@ export class Redis extends Construct {
     const sentinel = v.externalRedis.sentinel;
     this.sentinelAuthOn = `and ${this.sentinelOn} ${sentinel.existingSecret.expr}`;
     this.sentinelPassword = { name: sentinel.existingSecret.str, key: sentinel.passwordKey.str };
+    this.caSecretOn = `and (not ${v.redis.enabled.expr}) ${v.externalRedis.caSecret.name.expr}`;
+    this.caSecret = { name: v.externalRedis.caSecret.name.str, key: v.externalRedis.caSecret.key.str };
     this.embeddedSecretName = nameOr(v.redis.existingSecret, 'redis');
     this.externalSecretName = nameOr(v.externalRedis.existingSecret, 'external-redis');
     const tpl = 'redis.yaml';
@@ -169,8 +178,8 @@ export class Redis extends Construct {
 
   /**
    * env entries giving a container its Redis: REDIS_URL without credentials, REDIS_USERNAME/REDIS_PASSWORD
-   * from the Secret as they are (any characters work; nothing is URL-encoded), and in sentinel or cluster mode
-   * the sentinels (with their password) or the cluster nodes.
+   * from the Secret as they are (any characters work; nothing is URL-encoded), in sentinel or cluster mode
+   * the sentinels (with their user and password) or the cluster nodes, and the CA file of externalRedis.caSecret.
    */
   connectionEnv(): TemplatedItem<k8s.EnvVar>[] {
     const x = this.values.externalRedis;
@@ -192,8 +201,20 @@ export class Redis extends Construct {
       ),
       when(this.sentinelOn, { name: 'REDIS_SENTINELS', value: `{{ join "," ${x.sentinel.hosts.expr} | quote }}` }),
       when(this.sentinelOn, { name: 'REDIS_SENTINEL_NAME', value: x.sentinel.masterSet.str }),
+      when(`and ${this.sentinelOn} ${x.sentinel.username.expr}`, { name: 'REDIS_SENTINEL_USERNAME', value: x.sentinel.username.str }),
       when(this.sentinelAuthOn, { name: 'REDIS_SENTINEL_PASSWORD', valueFrom: { secretKeyRef: this.sentinelPassword } }),
       when(this.clusterOn, { name: 'REDIS_CLUSTER_NODES', value: `{{ join "," ${x.cluster.nodes.expr} | quote }}` }),
+      when(this.caSecretOn, { name: 'REDIS_TLS_CA_FILE', value: REDIS_CA_FILE }),
     ];
+  }
+
+  /** The pod volume of externalRedis.caSecret (only its CA key, whatever else the Secret holds). */
+  caVolumes(): TemplatedItem<k8s.Volume>[] {
+    return [when(this.caSecretOn, { name: CA_VOLUME, secret: { secretName: this.caSecret.name, items: [{ key: this.caSecret.key, path: 'ca.crt' }] } })];
+  }
+
+  /** The container mount of that CA, at REDIS_CA_FILE. */
+  caVolumeMounts(): TemplatedItem<k8s.VolumeMount>[] {
+    return [when(this.caSecretOn, { name: CA_VOLUME, mountPath: REDIS_CA_FILE.replace(/\/[^/]+$/, ''), readOnly: true })];
   }
 }

@@ -81,7 +81,7 @@ export class Worker extends Construct {
             scheduling: w,
             spreadOverNodes: 'worker',
             extraVolumes: w.extraVolumes,
-            volumes: ctx.blobs.volumes(),
+            volumes: [...ctx.blobs.volumes(), ...ctx.redis.caVolumes()],
             terminationGracePeriodSeconds: `{{ add (div ${w.shutdownTimeoutMs.expr} 1000) 10 }}`,
             containers: [
               appContainer(ctx, {
@@ -116,6 +116,9 @@ export class Worker extends Construct {
           when(`not ${redis.embedded}`, { parameter: 'username', name: redis.externalSecretName, key: 'redis-username' }),
           when(`and (not ${redis.embedded}) (not ${redis.sentinelOn}) (not ${redis.clusterOn})`, { parameter: 'address', name: redis.externalSecretName, key: 'redis-address' }),
           when(redis.sentinelAuthOn, { parameter: 'sentinelPassword', ...redis.sentinelPassword }),
+          // A private CA: KEDA trusts it as the app does. TLS itself stays on in the trigger's enableTLS (KEDA
+          // refuses `tls` here together with enableTLS: "true" there).
+          when(redis.caSecretOn, { parameter: 'ca', ...redis.caSecret }),
         ],
       },
       template: tpl,
@@ -172,6 +175,7 @@ export class Worker extends Construct {
               `{{ join "," (ternary ${ext.sentinel.hosts.expr} ${ext.cluster.nodes.expr} ${redis.sentinelOn}) | quote }}`,
             ),
             sentinelMaster: when(redis.sentinelOn, ext.sentinel.masterSet.str),
+            sentinelUsername: when(`and ${redis.sentinelOn} ${ext.sentinel.username.expr}`, ext.sentinel.username.str),
             databaseIndex: when(`and (not ${redis.embedded}) (not ${redis.clusterOn})`, '{{ include "pca-agent.externalRedis.db" . | quote }}'),
             enableTLS: when(`not ${redis.embedded}`, '{{ include "pca-agent.externalRedis.tls" . | quote }}'),
             listName: t.listName,

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { loadConfig, ConfigError } from '../../services/src/config/env';
 import { bullPrefix } from '../../services/src/lib/keys';
@@ -5,7 +8,7 @@ import { waitListKey } from '../../services/src/queues/contract';
 import { testPrefix } from '../helpers/redis';
 import { RedisClusterSet, type RedisNode } from '../helpers/redis-topologies';
 import { RoleProcess, startApiProcess, startWorkerProcess, waitFor, type ApiHandle, type WorkerHandle } from '../helpers/processes';
-import { auth, roleEnv } from './support';
+import { auth, campaignsInLatestBackup, roleEnv } from './support';
 
 jest.setTimeout(120_000);
 
@@ -16,16 +19,19 @@ let prefix: string;
 let env: Record<string, string>;
 let api: ApiHandle;
 let worker: WorkerHandle;
+let blobDir: string;
 
 beforeAll(async () => {
   cluster = await RedisClusterSet.start();
   // A hash tag: every key of the install, BullMQ's included, hashes to one slot.
   prefix = `{${testPrefix('f-cluster')}}`;
+  blobDir = mkdtempSync(join(tmpdir(), 'pca-cluster-blobs-'));
   env = roleEnv(prefix, `redis://${cluster.nodes[0]!.address}/0`, { REDIS_CLUSTER_NODES: cluster.addresses, RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
 });
 afterAll(async () => {
   await Promise.all([api?.proc.stop(), worker?.proc.stop()]);
   await cluster?.close();
+  if (blobDir) rmSync(blobDir, { recursive: true, force: true });
 });
 
 async function call(path: string, init: RequestInit = {}): Promise<{ status: number; body: any; headers: Headers }> {
@@ -90,14 +96,22 @@ test('on a 3-primary Redis Cluster: seed, API reads and writes (Lua), jobs and a
   expect(task).toMatchObject({ status: 'completed', error: null });
   expect((await call(task.result.download_url)).status).toBe(200);
 
-  // health_check reads the memory of the node that holds the install's slot (not a random one).
+  // health_check and the pca_redis_* gauges read the node that holds the install's slot, not a random one: every
+  // node gets its own maxmemory, so a figure from another node shows.
   const home = await cluster.nodeOf(`${prefix}:x`);
-  const admin = home.client();
-  await admin.config('SET', 'maxmemory', '100mb');
-  admin.disconnect();
+  const others = cluster.nodes.filter((n) => n !== home);
+  for (const [n, mb] of [[home, 100], [others[0]!, 200], [others[1]!, 300]] as const) {
+    const admin = n.client();
+    await admin.config('SET', 'maxmemory', `${mb}mb`);
+    admin.disconnect();
+  }
   const healthTask = new RoleProcess('task', env, ['health_check', '--inline']);
   expect([0, 1]).toContain((await healthTask.exited).code);
   expect((await call('/api/v1/system/health')).body).toMatchObject({ redis: { maxmemory_bytes: 100 * 1024 * 1024 } });
+  for (const url of [`${api.url}/metrics`, `${worker.url}/metrics`]) {
+    const text = await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).text();
+    expect({ url, max: /^pca_redis_memory_max_bytes (\S+)$/m.exec(text)?.[1] }).toEqual({ url, max: String(100 * 1024 * 1024) });
+  }
 
   // The shared rate limit counts on the cluster: the request after the limit is refused.
   let limited: number | undefined;
@@ -106,7 +120,6 @@ test('on a 3-primary Redis Cluster: seed, API reads and writes (Lua), jobs and a
 
   // Every key the project wrote (data, indexes, rate limit, stats, BullMQ's queue) lives on the node of the
   // prefix's slot, so that node's snapshot is the whole install.
-  const others = cluster.nodes.filter((n) => n !== home);
   const homeKeys = await keysOn(home);
   expect(homeKeys).toEqual(expect.arrayContaining([`${prefix}:campaign-index-members`, `${prefix}:campaigns:count`, expect.stringMatching(/:rl:/), expect.stringMatching(/:stats:/), expect.stringMatching(/:bull:reports:/)]));
   expect(await Promise.all(others.map(keysOn))).toEqual(others.map(() => []));
@@ -119,4 +132,17 @@ test('on a 3-primary Redis Cluster: seed, API reads and writes (Lua), jobs and a
   } finally {
     await client.quit();
   }
+});
+
+test('backup_data on the cluster snapshots the primary of the prefix\'s slot; the restore command loads it into a single Redis', async () => {
+  const home = await cluster.nodeOf(`${prefix}:x`);
+  const elsewhere = cluster.nodes.find((n) => n !== home)!;
+  // REDIS_URL names another node (as a configuration endpoint would): the backup must still find the slot's primary.
+  const backupEnv = { ...env, REDIS_URL: `redis://${elsewhere.address}/0`, BLOB_FS_DIR: blobDir };
+  const backup = new RoleProcess('task', backupEnv, ['backup_data', '--inline']);
+  expect({ code: (await backup.exited).code, stderr: backup.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(backup.stdout).toMatch(/^backup_data \(inline\) completed/);
+
+  // The seeded campaigns (50; the test above created and deleted one) came back from the slot's node.
+  expect(await campaignsInLatestBackup(prefix, blobDir)).toBe(50);
 });

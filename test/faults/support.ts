@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../services/src/config/env';
 import { closeQueues, createQueues, type Queues } from '../../services/src/queues/queues';
+import { createStores } from '../../services/src/storage/stores';
+import { RedisServer, RoleProcess } from '../helpers/processes';
 import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
 
 /** Credentials the fault tests configure; never expected in any log line. */
@@ -87,4 +89,28 @@ export function median(xs: readonly number[]): number {
 /** Every credential value in `secrets` that appears in `text` (for "never in logs" checks). */
 export function leaked(text: string, secrets: readonly string[]): string[] {
   return secrets.filter((s) => s.length >= 8 && text.includes(s));
+}
+
+/**
+ * Loads the newest backup in the filesystem blob store `blobDir` into a fresh private redis-server with the restore
+ * command (which must succeed silently) and counts the campaigns of `prefix` in it.
+ */
+export async function campaignsInLatestBackup(prefix: string, blobDir: string): Promise<number> {
+  const target = await RedisServer.start({ aof: false });
+  const redis = new Redis(target.url, { maxRetriesPerRequest: 1 });
+  try {
+    const env = { REDIS_URL: target.url, REDIS_KEY_PREFIX: prefix, BLOB_FS_DIR: blobDir };
+    const restore = new RoleProcess('restore', env, ['latest']);
+    const exit = await restore.exited;
+    if (exit.code !== 0 || restore.stderr) throw new Error(`restore exited ${exit.code}: ${restore.stderr}`);
+    const stores = createStores(redis, loadConfig({ ...env, LOG_LEVEL: 'silent' }));
+    try {
+      return await stores.campaigns.count();
+    } finally {
+      await stores.close();
+    }
+  } finally {
+    redis.disconnect();
+    await target.close();
+  }
 }

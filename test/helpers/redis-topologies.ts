@@ -18,6 +18,8 @@ export class RedisNode {
     readonly port: number,
     readonly dir: string,
     args: readonly string[],
+    /** What `client()` and `waitPong()` connect with by default (TLS, a user). */
+    private readonly defaults: RedisOptions = {},
   ) {
     this.proc = new ChildRun(`redis-server :${port}`, ['redis-server', ...args], { cwd: dir, env: process.env, keepChars: 16 * 1024 });
     this.exited = this.proc.exited.then(() => undefined);
@@ -33,7 +35,7 @@ export class RedisNode {
 
   /** A plain client for setup and assertions (caller quits it). */
   client(opts: RedisOptions = {}): Redis {
-    const c = new Redis({ host: '127.0.0.1', port: this.port, maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true, ...opts });
+    const c = new Redis({ host: '127.0.0.1', port: this.port, maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true, ...this.defaults, ...opts });
     c.on('error', () => undefined);
     return c;
   }
@@ -117,13 +119,34 @@ export class RedisServer {
 
 const NO_PERSISTENCE = ['--save', '', '--appendonly', 'no'];
 
-async function dataNode(root: string, name: string, extra: readonly string[] = []): Promise<RedisNode> {
+/** A data node; with `tls` it listens on TLS only and replicates over TLS. */
+async function dataNode(root: string, name: string, extra: readonly string[] = [], tls?: TlsFiles): Promise<RedisNode> {
   const port = await freePort();
   const dir = join(root, name);
   mkdirSync(dir);
-  const node = new RedisNode(port, dir, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...NO_PERSISTENCE, ...extra]);
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-replication', 'yes', ...tlsServerArgs(tls)]
+    : ['--port', String(port)];
+  const node = new RedisNode(port, dir, [...listen, '--bind', '127.0.0.1', '--dir', dir, ...NO_PERSISTENCE, ...extra], tls ? tlsClientOptions(tls) : {});
   await node.waitPong();
   return node;
+}
+
+export interface TlsFiles {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** Server certificate and CA; clients need no certificate of their own. */
+const tlsServerArgs = (tls: TlsFiles) => ['--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'];
+const tlsClientOptions = (tls: TlsFiles): RedisOptions => ({ tls: { ca: [readFileSync(tls.ca)] } });
+
+export interface SentinelSetOptions {
+  /** Primary, replica and sentinels speak TLS only (replication and the sentinels' links too). */
+  readonly tls?: TlsFiles;
+  /** The sentinels' default user is off: clients and the other sentinels log in as this ACL user. */
+  readonly sentinelUser?: { readonly name: string; readonly password: string };
 }
 
 /**
@@ -141,10 +164,11 @@ export class SentinelSet {
     readonly sentinels: readonly RedisNode[],
   ) {}
 
-  static async start(): Promise<SentinelSet> {
+  static async start(opts: SentinelSetOptions = {}): Promise<SentinelSet> {
     const root = mkdtempSync(join(tmpdir(), 'pca-sentinel-'));
-    const primary = await dataNode(root, 'primary');
-    const replica = await dataNode(root, 'replica', ['--replicaof', '127.0.0.1', String(primary.port)]);
+    const { tls, sentinelUser } = opts;
+    const primary = await dataNode(root, 'primary', [], tls);
+    const replica = await dataNode(root, 'replica', ['--replicaof', '127.0.0.1', String(primary.port)], tls);
     const sentinels: RedisNode[] = [];
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
@@ -154,9 +178,14 @@ export class SentinelSet {
       writeFileSync(
         conf,
         [
-          `port ${port}`,
+          ...(tls
+            ? ['port 0', `tls-port ${port}`, 'tls-replication yes', `tls-cert-file ${tls.cert}`, `tls-key-file ${tls.key}`, `tls-ca-cert-file ${tls.ca}`, 'tls-auth-clients no']
+            : [`port ${port}`]),
           'bind 127.0.0.1',
           `dir ${dir}`,
+          ...(sentinelUser
+            ? ['user default off', `user ${sentinelUser.name} on >${sentinelUser.password} ~* &* +@all`, `sentinel sentinel-user ${sentinelUser.name}`, `sentinel sentinel-pass ${sentinelUser.password}`]
+            : []),
           `sentinel monitor ${SentinelSet.MASTER} 127.0.0.1 ${primary.port} 2`,
           `sentinel down-after-milliseconds ${SentinelSet.MASTER} 1000`,
           `sentinel failover-timeout ${SentinelSet.MASTER} 10000`,
@@ -164,7 +193,8 @@ export class SentinelSet {
           '',
         ].join('\n'),
       );
-      sentinels.push(new RedisNode(port, dir, [conf, '--sentinel']));
+      const login: RedisOptions = sentinelUser ? { username: sentinelUser.name, password: sentinelUser.password } : {};
+      sentinels.push(new RedisNode(port, dir, [conf, '--sentinel'], { ...(tls ? tlsClientOptions(tls) : {}), ...login }));
     }
     const set = new SentinelSet(root, primary, replica, sentinels);
     try {
@@ -280,7 +310,7 @@ export class RedisClusterSet {
 }
 
 /** A CA and a server certificate for 127.0.0.1/localhost, generated with openssl into `dir`. */
-export async function generateTlsFiles(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+export async function generateTlsFiles(dir: string): Promise<TlsFiles> {
   const f = (n: string) => join(dir, n);
   const openssl = (...args: string[]) => run('openssl', args, { cwd: dir, timeout: 30_000 });
   await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=pca-test-ca');
@@ -301,7 +331,7 @@ export async function startTlsRedis(root: string, user: string, password: string
   mkdirSync(dir);
   const node = new RedisNode(port, dir, [
     '--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...NO_PERSISTENCE,
-    '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no',
+    ...tlsServerArgs(tls),
     '--user', 'default', 'off',
     '--user', user, 'on', `>${password}`, '~*', '&*', '+@all',
   ]);

@@ -2,13 +2,13 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { registerRedisGauges } from '../../services/src/metrics/redis-gauges';
 import { freePort } from '../helpers/processes';
-import { REDIS_URL } from '../helpers/redis';
+import { REDIS_URL, testPrefix } from '../helpers/redis';
 
 test('against a reachable Redis: up 1, a PING round trip, used memory', async () => {
   const redis = new Redis(REDIS_URL);
   try {
     const registry = new Registry();
-    registerRedisGauges(registry, redis);
+    registerRedisGauges(registry, redis, testPrefix('redis-metrics'));
     const text = await registry.metrics();
     expect(text).toMatch(/^pca_redis_up 1$/m);
     expect(Number(/^pca_redis_ping_duration_seconds (\S+)$/m.exec(text)![1])).toBeGreaterThan(0);
@@ -25,7 +25,7 @@ test('with nothing listening the scrape still answers within the bound, with up 
   redis.on('error', () => undefined);
   try {
     const registry = new Registry();
-    registerRedisGauges(registry, redis);
+    registerRedisGauges(registry, redis, testPrefix('redis-metrics'));
     // Without the bound this never resolves and the test times out.
     const text = await registry.metrics();
     expect(text).toMatch(/^pca_redis_up 0$/m);

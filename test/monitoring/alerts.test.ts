@@ -4,6 +4,7 @@ import { parse, stringify } from 'yaml';
 import { ALERTS } from '../../cdk8s/lib/monitoring/alerts';
 import { RUNBOOK_URL } from '../../cdk8s/lib/monitoring/monitoring-values';
 import { render, valuesFile } from '../chart/helm';
+import { renderNotes } from '../chart/notes';
 import { PROMETHEUS_OPERATOR_APIS, promtool, renderedRuleGroups, writeRuleFile, type RuleGroup } from './promtool';
 
 interface ExpectedAlert {
@@ -32,6 +33,19 @@ test('with the Prometheus Operator APIs the chart renders one PrometheusRule wit
   expect(render().filter((o) => o.kind === 'PrometheusRule')).toEqual([]);
   expect(render(['--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor']).filter((o) => o.kind === 'PrometheusRule')).toEqual([]);
   expect(render([...PROMETHEUS_OPERATOR_APIS, '--set', 'alerts.enabled=false']).filter((o) => o.kind === 'PrometheusRule')).toEqual([]);
+});
+
+test('the defaults scrape what the alerts and dashboards read; without the ServiceMonitor neither renders, and NOTES says why', () => {
+  // The rules select the ServiceMonitor's job labels: a rule without it would report the API absent at once.
+  const kinds = (args: string[]) => render([...PROMETHEUS_OPERATOR_APIS, ...args]).filter((o) => ['ServiceMonitor', 'PrometheusRule'].includes(o.kind) || o.metadata.name.includes('-dashboard-'));
+  expect(kinds([]).map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+    'ConfigMap/rel-pca-agent-dashboard-api', 'ConfigMap/rel-pca-agent-dashboard-jobs', 'ConfigMap/rel-pca-agent-dashboard-redis-pipeline',
+    'PrometheusRule/rel-pca-agent-alerts', 'ServiceMonitor/rel-pca-agent-metrics', 'ServiceMonitor/rel-pca-agent-otel-collector',
+  ]);
+  expect(kinds(['--set', 'serviceMonitor.enabled=false'])).toEqual([]);
+  expect(renderNotes([...PROMETHEUS_OPERATOR_APIS, '--set', 'serviceMonitor.enabled=false'])).toContain('ServiceMonitors, alerts and dashboards: serviceMonitor.enabled is false');
+  expect(renderNotes([])).toContain('ServiceMonitors, alerts and dashboards: monitoring.coreos.com/v1 is not served');
+  expect(renderNotes(PROMETHEUS_OPERATOR_APIS)).not.toContain('ServiceMonitors, alerts and dashboards');
 });
 
 test('promtool check rules accepts the rendered rules', () => {

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import AdmZip from 'adm-zip';
 import { UnrecoverableError } from 'bullmq';
 import ExcelJS from 'exceljs';
+import { UploadImports } from '../../services/src/storage/upload-imports';
 import { processBulkUpload } from '../../services/src/workers/process-bulk-upload';
+import { runJob } from '../../services/src/workers/processors';
 import { fakeJob, jobTestEnv, type JobTestEnv } from '../helpers/jobs';
 
 let env: JobTestEnv;
@@ -100,6 +102,30 @@ describe('CSV uploads', () => {
     expect(await env.ctx.store.count()).toBe(1200);
     expect((await env.ctx.imports.state('up9'))?.status).toBe('imported');
     expect(await env.redis.exists(`${env.prefix}:upload-stage:up9`)).toBe(0);
+  });
+
+  test('a deadline that falls inside a begun commit waits for it: the attempt returns the summary, every row stored', async () => {
+    await env.close();
+    env = jobTestEnv('upl-deadline', { JOB_TIMEOUT_PROCESS_BULK_UPLOAD: '1' });
+    // The commit is held until well past the 1 s deadline (the staging before it takes milliseconds).
+    const released = new Promise((resolve) => setTimeout(resolve, 1600));
+    const store = env.ctx.store;
+    const imports = new UploadImports(env.redis, env.prefix, {
+      stagedForms: (rows) => store.stagedForms(rows),
+      commitStaged: async (rows) => {
+        await released;
+        return store.commitStaged(rows);
+      },
+    });
+    const csv = ['name,channel,start_date,end_date,budget', ...Array.from({ length: 1200 }, (_, i) => `C${i},email,2026-01-01,2026-01-31,1`)].join('\n');
+    await env.ctx.uploads.write('up1', [Buffer.from(csv)]);
+    const job = { ...fakeJob('process_bulk_upload', { upload_id: 'up1', filename: 'f.csv', format: 'csv', size: csv.length }), updateProgress: async () => undefined };
+    const started = Date.now();
+    const summary = await runJob(job, { ...env.ctx, imports });
+    expect(Date.now() - started).toBeGreaterThan(1000); // the deadline did pass during the commit
+    expect(summary).toMatchObject({ rows_total: 1200, rows_imported: 1200 });
+    expect(await env.ctx.store.count()).toBe(1200);
+    expect((await env.ctx.imports.state('up1'))?.status).toBe('imported');
   });
 
   test('a row whose bytes are not UTF-8 past the sniffed head is reported, never stored as mojibake', async () => {

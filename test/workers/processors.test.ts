@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import ExcelJS from 'exceljs';
 import { appKeys } from '../../services/src/lib/keys';
@@ -144,6 +147,44 @@ test('cleanup_old_reports trims finished jobs older than the retention', async (
   const result = await cleanupOldReports(fakeJob('cleanup_old_reports', {}), env.ctx);
   expect(result.jobs_removed.maintenance).toBe(1);
   expect(await env.queues.maintenance.getJob(job.id!)).toBeUndefined();
+});
+
+test('cleanup_old_reports removes what writes killed mid-way left after a day, never a write in flight or an object', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pca-partials-'));
+  setup('cleanup-partials', { BLOB_FS_DIR: dir });
+  try {
+    // A put killed mid-write leaves its temporary file: two such, a day and more old.
+    const tmp = join(dir, '.tmp');
+    mkdirSync(tmp, { recursive: true });
+    const old = new Date(Date.now() - 2 * DAY);
+    for (const name of ['a.part', 'b.part']) {
+      writeFileSync(join(tmp, name), Buffer.alloc(1000));
+      utimesSync(join(tmp, name), old, old);
+    }
+    // A put still writing (its body has not ended) and a finished object as old as the leftovers.
+    let finish!: () => void;
+    const body = (async function* slow() {
+      yield Buffer.from('first half');
+      await new Promise<void>((resolve) => (finish = resolve));
+      yield Buffer.from(', second half');
+    })();
+    const inFlight = env.ctx.blobs.put(`${env.prefix}/uploads/slow`, body);
+    await env.ctx.blobs.put(`${env.prefix}/elsewhere/done`, [Buffer.from('kept')]);
+    const done = join(dir, env.prefix, 'elsewhere', 'done');
+    utimesSync(done, old, old);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(tmp).filter((n) => !['a.part', 'b.part'].includes(n))).toHaveLength(1);
+    clock = new Date();
+    const summary = await cleanupOldReports(fakeJob('cleanup_old_reports', {}), env.ctx);
+    expect(summary).toMatchObject({ partial_writes_removed: 2, bytes_freed: 2000 });
+    expect(readdirSync(tmp)).toHaveLength(1); // the write in flight
+    finish();
+    expect(await inFlight).toBe('first half, second half'.length);
+    expect(readFileSync(done, 'utf8')).toBe('kept');
+    expect((await cleanupOldReports(fakeJob('cleanup_old_reports', {}), env.ctx)).partial_writes_removed).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('refresh_benchmarks: per-channel median, p25, p75 over the window on a known dataset', async () => {

@@ -78,14 +78,19 @@ describe('GitHub workflows reference only what exists', () => {
     expect(text.indexOf('npm test')).toBeGreaterThan(text.indexOf('npm ci'));
   });
 
-  it('ci.yml installs the redis-server binary before the first test step (unit tests start private servers too)', () => {
+  it.each([
+    ['redis-server', 'unit tests start private servers too'],
+    ['prometheus', "the unit step's test/monitoring runs its promtool"],
+  ])('ci.yml installs %s before the first test step (%s)', (pkg) => {
     const wf = workflows['ci.yml'] as Workflow;
     const [job] = Object.values(wf.jobs);
     const steps = job!.steps.map((st) => st.run ?? '');
-    const install = steps.findIndex((r) => /apt-get install[^\n]*\bredis-server\b/.test(r));
+    const install = steps.findIndex((r) => new RegExp(`apt-get install[^\\n]*\\b${pkg}\\b`).test(r));
     const firstTest = steps.findIndex((r) => /\bnpm (test|run test)/.test(r));
     expect(install).toBeGreaterThanOrEqual(0);
     expect(firstTest).toBeGreaterThan(install);
+    // .ci/run installs the same package when it is missing
+    expect(readFileSync(join(root, '.ci', 'run'), 'utf8')).toMatch(new RegExp(`apt-get install[^\\n]*\\b${pkg}\\b`));
   });
 
   it('release.yml publishes on a v* tag exactly the image values.yaml names (multi-arch) and the chart as an OCI artifact', () => {

@@ -20,7 +20,7 @@ function ruleValues(a: AlertDefinition): GroupNode {
 }
 
 /** `alerts`: the PrometheusRule, one group of values per alert of ALERTS. */
-export const alertsValues = v.group('Prometheus alert rules (a PrometheusRule, rendered only when monitoring.coreos.com/v1 PrometheusRule is served); the job selectors assume the chart\'s ServiceMonitor', {
+export const alertsValues = v.group('Prometheus alert rules (a PrometheusRule, rendered only when monitoring.coreos.com/v1 PrometheusRule is served and serviceMonitor.enabled: the rules select the job labels of the chart\'s ServiceMonitor)', {
   enabled: v.bool(true, 'create the PrometheusRule when the Prometheus Operator serves it'),
   labels: v.block({}, 'extra labels on the PrometheusRule object (what the Prometheus ruleSelector needs, e.g. release: kube-prometheus-stack)', stringMap),
   alertLabels: v.block({}, 'extra labels on every alert (routing in Alertmanager)', stringMap),
@@ -29,7 +29,7 @@ export const alertsValues = v.group('Prometheus alert rules (a PrometheusRule, r
 });
 
 /** `dashboards`: Grafana dashboards as ConfigMaps for the Grafana sidecar of kube-prometheus-stack. */
-export const dashboardsValues = v.group('Grafana dashboards as ConfigMaps the kube-prometheus-stack Grafana sidecar loads (rendered only when monitoring.coreos.com/v1 PrometheusRule is served, like the alerts)', {
+export const dashboardsValues = v.group('Grafana dashboards as ConfigMaps the kube-prometheus-stack Grafana sidecar loads (rendered only when monitoring.coreos.com/v1 PrometheusRule is served and serviceMonitor.enabled, like the alerts)', {
   enabled: v.bool(true, 'create the dashboard ConfigMaps when the Prometheus Operator APIs are served'),
   label: v.str('grafana_dashboard', 'label the sidecar selects dashboard ConfigMaps by (sidecar.dashboards.label)', { minLength: 1 }),
   labelValue: v.str('1', 'value of that label (sidecar.dashboards.labelValue)'),

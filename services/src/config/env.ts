@@ -35,7 +35,9 @@ export const envSchema = z.object({
   // scheme (rediss:// = TLS), credentials and database still apply; its host:port is not dialled.
   REDIS_SENTINELS: list.default([]).describe('comma-separated host:port of Redis Sentinels: the primary is asked for by REDIS_SENTINEL_NAME and followed through failovers'),
   REDIS_SENTINEL_NAME: optionalText.describe('master set name the sentinels monitor (required with REDIS_SENTINELS)'),
+  REDIS_SENTINEL_USERNAME: optionalText.describe('ACL user of the sentinels themselves, with REDIS_SENTINEL_PASSWORD (the primary uses REDIS_USERNAME)'),
   REDIS_SENTINEL_PASSWORD: optionalText.describe('password of the sentinels themselves (the primary uses REDIS_PASSWORD)'),
+  REDIS_SENTINEL_TLS: bool.optional().describe('the sentinels speak TLS, verified with REDIS_TLS_CA_FILE like the primary (unset: TLS to the sentinels exactly when the primary has it, rediss:// or a CA file)'),
   REDIS_CLUSTER_NODES: list.default([]).describe('comma-separated host:port of Redis Cluster nodes to discover the cluster from (REDIS_KEY_PREFIX must then carry a hash tag such as {pca})'),
   REDIS_TLS_CA_FILE: optionalText.describe('PEM CA bundle that signs the Redis server certificates (turns TLS on, as rediss:// does)'),
 

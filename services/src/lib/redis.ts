@@ -15,7 +15,15 @@ export type RedisConnectionConfig = Pick<Config, 'REDIS_URL' | 'REDIS_COMMAND_TI
   Partial<
     Pick<
       Config,
-      'REDIS_USERNAME' | 'REDIS_PASSWORD' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_SENTINEL_PASSWORD' | 'REDIS_CLUSTER_NODES' | 'REDIS_TLS_CA_FILE'
+      | 'REDIS_USERNAME'
+      | 'REDIS_PASSWORD'
+      | 'REDIS_SENTINELS'
+      | 'REDIS_SENTINEL_NAME'
+      | 'REDIS_SENTINEL_USERNAME'
+      | 'REDIS_SENTINEL_PASSWORD'
+      | 'REDIS_SENTINEL_TLS'
+      | 'REDIS_CLUSTER_NODES'
+      | 'REDIS_TLS_CA_FILE'
     >
   >;
 
@@ -39,15 +47,29 @@ function endpointOptions(cfg: RedisConnectionConfig): { host: string; port: numb
   const url = new URL(cfg.REDIS_URL);
   const username = url.username ? decodeURIComponent(url.username) : cfg.REDIS_USERNAME;
   const password = url.password ? decodeURIComponent(url.password) : cfg.REDIS_PASSWORD;
-  const tlsOn = url.protocol === 'rediss:' || cfg.REDIS_TLS_CA_FILE !== undefined;
   return {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
     port: url.port ? Number(url.port) : 6379,
     ...(username ? { username } : {}),
     ...(password ? { password } : {}),
     db: Number(url.pathname.replace(/^\//, '') || '0'),
-    ...(tlsOn ? { tls: cfg.REDIS_TLS_CA_FILE ? { ca: readFileSync(cfg.REDIS_TLS_CA_FILE) } : {} } : {}),
+    ...(tlsOn(cfg) ? { tls: tlsOptions(cfg) } : {}),
   };
+}
+
+/** TLS to the Redis servers: rediss:// or a CA file. */
+function tlsOn(cfg: Pick<RedisConnectionConfig, 'REDIS_URL' | 'REDIS_TLS_CA_FILE'>): boolean {
+  return new URL(cfg.REDIS_URL).protocol === 'rediss:' || cfg.REDIS_TLS_CA_FILE !== undefined;
+}
+
+/** The CA file when one is given; otherwise the system CAs. */
+function tlsOptions(cfg: Pick<RedisConnectionConfig, 'REDIS_TLS_CA_FILE'>): TlsOptions {
+  return cfg.REDIS_TLS_CA_FILE ? { ca: readFileSync(cfg.REDIS_TLS_CA_FILE) } : {};
+}
+
+/** TLS to the sentinels: REDIS_SENTINEL_TLS, else as the primary. */
+function sentinelTls(cfg: RedisConnectionConfig): { sentinelTLS?: TlsOptions } {
+  return (cfg.REDIS_SENTINEL_TLS ?? tlsOn(cfg)) ? { sentinelTLS: tlsOptions(cfg) } : {};
 }
 
 /**
@@ -92,8 +114,11 @@ export function createRedis(cfg: RedisConnectionConfig, role: RedisRole, name?: 
       db,
       sentinels: (cfg.REDIS_SENTINELS ?? []).map(hostPort),
       name: cfg.REDIS_SENTINEL_NAME,
+      ...(cfg.REDIS_SENTINEL_USERNAME ? { sentinelUsername: cfg.REDIS_SENTINEL_USERNAME } : {}),
       ...(cfg.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: cfg.REDIS_SENTINEL_PASSWORD } : {}),
-      ...(auth.tls ? { enableTLSForSentinelMode: true, sentinelTLS: auth.tls } : {}),
+      // ioredis keeps the two apart: `tls` + enableTLSForSentinelMode for the primary, sentinelTLS for the sentinels.
+      ...(auth.tls ? { enableTLSForSentinelMode: true } : {}),
+      ...sentinelTls(cfg),
       // Subscribes to the sentinels' +switch-master, so a primary that is still up but demoted is left at once.
       failoverDetector: true,
       sentinelRetryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
@@ -124,11 +149,56 @@ export async function closeRedis(client: RedisClient | undefined): Promise<void>
  * one slot, so that node's memory is the install's), not whichever node ioredis would pick.
  */
 export async function infoOf(client: RedisClient, key: string, section: string): Promise<string> {
-  if (!(client instanceof Cluster)) return client.info(section);
+  return (await nodeOf(client, key)).info(section);
+}
+
+/** The connection to the Redis that holds `key`: the client itself, or on a cluster its node for the key's slot. */
+export async function nodeOf(client: RedisClient, key: string): Promise<RedisClient> {
+  if (!(client instanceof Cluster)) return client;
+  const owner = await slotOwner(client, key);
+  return client.nodes('master').find((n) => n.options.host === owner.host && n.options.port === owner.port) ?? client;
+}
+
+/** The primary that serves `key`'s slot on a cluster, as the cluster announces it (CLUSTER SLOTS). */
+export async function slotOwner(client: Cluster, key: string): Promise<{ host: string; port: number }> {
   const slot = Number(await client.call('CLUSTER', 'KEYSLOT', key));
   const owner = client.slots[slot]?.[0];
-  const node = client.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
-  return (node ?? client).info(section);
+  if (!owner) throw new Error(`no node of the cluster serves slot ${slot} (key ${key})`);
+  return hostPort(owner);
+}
+
+/**
+ * The current primary as the sentinels name it (SENTINEL GET-MASTER-ADDR-BY-NAME), asking each in turn: for the
+ * raw replication connection of a snapshot, which cannot go through ioredis' sentinel support.
+ */
+export async function sentinelPrimary(cfg: RedisConnectionConfig): Promise<{ host: string; port: number }> {
+  const { sentinelTLS } = sentinelTls(cfg);
+  const problems: string[] = [];
+  for (const sentinel of cfg.REDIS_SENTINELS ?? []) {
+    const c = new Redis({
+      ...hostPort(sentinel),
+      ...(cfg.REDIS_SENTINEL_USERNAME ? { username: cfg.REDIS_SENTINEL_USERNAME } : {}),
+      ...(cfg.REDIS_SENTINEL_PASSWORD ? { password: cfg.REDIS_SENTINEL_PASSWORD } : {}),
+      ...(sentinelTLS ? { tls: sentinelTLS } : {}),
+      lazyConnect: true,
+      connectTimeout: cfg.REDIS_COMMAND_TIMEOUT_MS,
+      commandTimeout: cfg.REDIS_COMMAND_TIMEOUT_MS,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      const reply = await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', cfg.REDIS_SENTINEL_NAME ?? '');
+      if (Array.isArray(reply) && reply.length === 2) return { host: String(reply[0]), port: Number(reply[1]) };
+      problems.push(`${sentinel}: no master set ${cfg.REDIS_SENTINEL_NAME}`);
+    } catch (err) {
+      problems.push(`${sentinel}: ${(err as Error).message}`);
+    } finally {
+      c.disconnect();
+    }
+  }
+  throw new Error(`no sentinel named the primary of ${cfg.REDIS_SENTINEL_NAME} (${problems.join('; ')})`);
 }
 
 /** True when Redis answers PING within the timeout. */

@@ -33,7 +33,7 @@ export function createApiMetrics(sources?: ApiMetricsSources): ApiMetrics {
   collectDefaultMetrics({ register: registry });
   if (sources) {
     registerQueueGauges(registry, sources.queues, sources.redis);
-    registerRedisGauges(registry, sources.redis);
+    registerRedisGauges(registry, sources.redis, sources.prefix);
     registerScheduledTaskGauge(registry, sources.redis, sources.prefix);
     const lastBackup = sources.backupLastSuccess;
     if (lastBackup) {

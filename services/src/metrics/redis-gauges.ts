@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { RedisClient } from '../lib/redis';
+import { appKeys } from '../lib/keys';
+import { nodeOf, type RedisClient } from '../lib/redis';
 import { sampled } from '../lib/sampled';
 
 interface RedisSample {
@@ -9,21 +10,25 @@ interface RedisSample {
   readonly maxBytes?: number;
 }
 
-async function sample(redis: RedisClient): Promise<RedisSample> {
+async function sample(redis: RedisClient, key: string): Promise<RedisSample> {
+  // On a cluster: the node of the install's slot, which holds every key (another node's memory says nothing).
+  const node = await nodeOf(redis, key);
   const t = process.hrtime.bigint();
-  await redis.ping();
+  await node.ping();
   const pingSeconds = Number(process.hrtime.bigint() - t) / 1e9;
-  const info = await redis.info('memory');
+  const info = await node.info('memory');
   const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
   return { up: true, pingSeconds, usedBytes: field('used_memory'), maxBytes: field('maxmemory') };
 }
 
 /**
- * Redis as this process sees it, sampled at scrape time (at most every few seconds): reachable, round
- * trip, memory used against maxmemory (at maxmemory every write and enqueue fails: `noeviction`).
+ * Redis as this process sees it (on a cluster, the primary of the install's slot), sampled at scrape time (at most
+ * every few seconds): reachable, round trip, memory used against maxmemory (at maxmemory every write and enqueue
+ * fails: `noeviction`).
  */
-export function registerRedisGauges(registry: Registry, redis: RedisClient, maxAgeMs = 5000): void {
-  const current = sampled(() => sample(redis), { up: false }, maxAgeMs);
+export function registerRedisGauges(registry: Registry, redis: RedisClient, prefix: string, maxAgeMs = 5000): void {
+  const key = appKeys(prefix).systemHealth;
+  const current = sampled(() => sample(redis, key), { up: false }, maxAgeMs);
   const gauge = (name: string, help: string, pick: (s: RedisSample) => number | undefined) =>
     new Gauge({
       name,

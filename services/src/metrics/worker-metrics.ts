@@ -53,7 +53,7 @@ export function createWorkerMetrics(queues: Queues, opts: WorkerMetricsOptions):
   });
   for (const [queue, n] of Object.entries(opts.concurrency)) concurrency.set({ queue }, n);
   registerQueueGauges(registry, queues, opts.redis);
-  registerRedisGauges(registry, opts.redis);
+  registerRedisGauges(registry, opts.redis, opts.prefix);
   registerScheduledTaskGauge(registry, opts.redis, opts.prefix);
   // One label set per queue and job name, resolved once: prom-client hashes the labels on every call otherwise.
   type Series = { completed: Counter.Internal; failed: Counter.Internal; duration: ReturnType<typeof duration.labels> };

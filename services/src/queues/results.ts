@@ -150,7 +150,8 @@ export const cleanupSummarySchema = z.object({
   artifacts_removed: count,
   removed_ids: z.array(z.string()),
   uploads_removed: count.describe('uploaded files past UPLOAD_TTL_SECONDS removed from the blob store'),
-  bytes_freed: count.describe('bytes removed from the blob store (artifacts and uploads)'),
+  partial_writes_removed: count.describe('temporary files of writes killed mid-way (filesystem backend), removed after a day'),
+  bytes_freed: count.describe('bytes removed from the blob store (artifacts, uploads and partial writes)'),
   jobs_removed: z.record(z.string(), count),
   cutoff: z.string(),
 });

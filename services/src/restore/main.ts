@@ -37,7 +37,7 @@ export async function runRestore(argv: readonly string[]): Promise<number> {
   const client = createRedis(cfg, 'worker', TOOL_NAMES.restore);
   if (client instanceof Cluster) {
     await closeRedis(client);
-    process.stderr.write('restore: REDIS_CLUSTER_NODES is set; a Redis Cluster is restored per shard with its own tools, not by this command\n');
+    process.stderr.write('restore: REDIS_CLUSTER_NODES is set; this command loads a backup into a single Redis only (a cluster backup too); move it into a cluster with the cluster\'s own tools (redis-cli --cluster import)\n');
     return 2;
   }
   const redis = client;

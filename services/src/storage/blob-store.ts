@@ -46,6 +46,12 @@ export interface BlobStore {
   delete(key: string): Promise<boolean>;
   /** Every object under the prefix, optionally only those last written before `olderThan`. */
   list(prefix: string, opts?: { readonly olderThan?: Date }): AsyncIterable<BlobInfo>;
+  /**
+   * Removes what interrupted puts left behind (a process killed mid-write) before `olderThan`; never a
+   * finished object. Backends whose server cleans up itself (S3: a lifecycle rule aborting incomplete
+   * multipart uploads) have none.
+   */
+  sweepIncomplete?(olderThan: Date): Promise<{ readonly removed: number; readonly bytesFreed: number }>;
   /** A short-lived URL a client downloads the object from directly; undefined when the backend has none. */
   presignedUrl?(key: string, opts: PresignOptions): Promise<string>;
   /** Throws BlobStoreUnavailableError or BlobStoreConfigError when the store cannot be used. */

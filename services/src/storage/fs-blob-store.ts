@@ -91,6 +91,33 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async sweepIncomplete(olderThan: Date): Promise<{ removed: number; bytesFreed: number }> {
+    const dir = join(this.root, TMP_DIR);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if (isNotFound(err)) return { removed: 0, bytesFreed: 0 };
+      throw err;
+    }
+    let removed = 0;
+    let bytesFreed = 0;
+    for (const name of names) {
+      if (!name.endsWith('.part')) continue;
+      const s = await stat(join(dir, name)).catch(() => null);
+      if (!s?.isFile() || s.mtime >= olderThan) continue;
+      try {
+        await unlink(join(dir, name));
+      } catch (err) {
+        if (isNotFound(err)) continue; // another sweep got it
+        throw err;
+      }
+      removed++;
+      bytesFreed += s.size;
+    }
+    return { removed, bytesFreed };
+  }
+
   async *list(prefix: string, opts: { readonly olderThan?: Date } = {}): AsyncIterable<BlobInfo> {
     const base = prefix.replace(/\/$/, '');
     if (base !== '') assertBlobKey(base);

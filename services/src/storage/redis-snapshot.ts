@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { RedisEndpoint } from './redis-endpoint';
 
@@ -60,7 +60,9 @@ class SocketReader {
 }
 
 async function open(ep: RedisEndpoint, timeoutMs: number): Promise<Socket> {
-  const socket = ep.tls ? tlsConnect({ host: ep.host, port: ep.port, servername: ep.host }) : netConnect({ host: ep.host, port: ep.port });
+  // SNI takes host names only; an IP address is still checked against the certificate's IP entries.
+  const tlsOptions = { host: ep.host, port: ep.port, ...(isIP(ep.host) ? {} : { servername: ep.host }), ...(ep.ca ? { ca: ep.ca } : {}) };
+  const socket = ep.tls ? tlsConnect(tlsOptions) : netConnect({ host: ep.host, port: ep.port });
   socket.setTimeout(timeoutMs, () => socket.destroy(new SnapshotError(`no data from Redis at ${ep.host}:${ep.port} for ${timeoutMs} ms`)));
   await new Promise<void>((resolve, reject) => {
     socket.once(ep.tls ? 'secureConnect' : 'connect', () => resolve());

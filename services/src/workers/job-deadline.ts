@@ -28,20 +28,38 @@ export class JobTimeoutError extends Error {
   }
 }
 
+/** Marks work the deadline must not cut off (a commit that has begun): the attempt's outcome waits for it. */
+export type Finishing = <R>(work: Promise<R>) => Promise<R>;
+
+/** After a held section ends past the deadline, how long the rest of the attempt has to return. */
+export const FINISHING_GRACE_MS = 1000;
+
 /**
  * Runs `work` with an AbortSignal that fires at the deadline. The returned promise rejects with
  * JobTimeoutError at the deadline even when the work ignores the signal (a hung call), so the attempt
- * always ends; work that honours the signal stops there too.
+ * always ends; work that honours the signal stops there too. Work passed to `finishing` is the exception:
+ * a deadline that falls inside it waits until it settles (and FINISHING_GRACE_MS more for the attempt to
+ * return), since stopping half-way would leave a half-applied write that no retry may come to finish.
  */
-export function withDeadline<T>(job: string, seconds: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export function withDeadline<T>(job: string, seconds: number, work: (signal: AbortSignal, finishing: Finishing) => Promise<T>): Promise<T> {
   const controller = new AbortController();
+  const timeout = new JobTimeoutError(job, seconds);
+  let holding = 0;
+  let expired = false;
   // One promise and one timer per attempt, settled by whichever comes first (no race of two promises).
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      const err = new JobTimeoutError(job, seconds);
-      controller.abort(err);
-      reject(err);
+      expired = true;
+      controller.abort(timeout);
+      if (holding === 0) reject(timeout);
     }, seconds * 1000);
+    const finishing: Finishing = (held) => {
+      holding++;
+      return held.finally(() => {
+        holding--;
+        if (expired && holding === 0) setTimeout(() => reject(timeout), FINISHING_GRACE_MS).unref();
+      });
+    };
     const fail = (err: unknown) => {
       clearTimeout(timer);
       // The work's own rejection, passed on unchanged (as `await` would).
@@ -49,7 +67,7 @@ export function withDeadline<T>(job: string, seconds: number, work: (signal: Abo
       reject(err);
     };
     try {
-      work(controller.signal).then((value) => {
+      work(controller.signal, finishing).then((value) => {
         clearTimeout(timer);
         resolve(value);
       }, fail);

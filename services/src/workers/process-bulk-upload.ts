@@ -34,7 +34,12 @@ const importUpload: Processor<'process_bulk_upload'> = async (job, ctx) => {
     ctx.logger.info({ upload_id: id, job_id: job.id }, 'upload already imported: returning the earlier result, writing nothing');
     return earlier.summary;
   }
-  if (earlier?.status === 'committing') return ctx.imports.commit(id, earlier.summary, (n) => job.updateProgress({ rows_committed: n }));
+  // A begun commit is finished even past the deadline: cut off, it would leave part of the upload imported.
+  const commit = (summary: UploadSummary) => {
+    const committing = ctx.imports.commit(id, summary, (n) => job.updateProgress({ rows_committed: n }));
+    return job.finishing ? job.finishing(committing) : committing;
+  };
+  if (earlier?.status === 'committing') return commit(earlier.summary);
   // leftovers of an attempt that died before its commit
   await ctx.imports.discardStage(id);
   try {
@@ -69,7 +74,7 @@ const importUpload: Processor<'process_bulk_upload'> = async (job, ctx) => {
       ...result,
       errors_truncated: result.errors_total > MAX_ROW_ERRORS,
     };
-    return await ctx.imports.commit(id, summary, (n) => job.updateProgress({ rows_committed: n }));
+    return await commit(summary);
   } catch (err) {
     // rollback, unless the commit has begun: then the stage is what the retry resumes from
     if (!(await ctx.imports.state(id).catch(() => null))) await ctx.imports.discardStage(id).catch(() => undefined);

@@ -10,6 +10,7 @@ import type { BlobStore } from '../storage/blob-store';
 import type { Stores } from '../storage/stores';
 import type { UploadImports } from '../storage/upload-imports';
 import type { UploadStore } from '../storage/upload-store';
+import type { Finishing } from './job-deadline';
 
 /** What a processor needs from the job: a BullMQ Job fits, and so does the task's inline stand-in. */
 export interface JobLike<D = unknown> {
@@ -19,6 +20,8 @@ export interface JobLike<D = unknown> {
   updateProgress(progress: number | object): Promise<void>;
   /** Aborted at the job's deadline: long work checks it between chunks and stops. */
   readonly signal?: AbortSignal;
+  /** Work the deadline must wait for once begun (an import's commit); without a deadline, the work itself. */
+  readonly finishing?: Finishing;
 }
 
 /** Everything a processor may touch, built once per process. */

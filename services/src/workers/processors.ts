@@ -44,8 +44,8 @@ export async function runJob(job: JobLike, ctx: ProcessorContext): Promise<Resul
   const run = async () => {
     let result: unknown;
     try {
-      result = await withDeadline(name, jobTimeoutSeconds(ctx.cfg, name), (signal) =>
-        processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p), signal }, ctx),
+      result = await withDeadline(name, jobTimeoutSeconds(ctx.cfg, name), (signal, finishing) =>
+        processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p), signal, finishing }, ctx),
       );
     } catch (err) {
       // A failure no retry can fix fails now instead of after JOB_ATTEMPTS tries.
