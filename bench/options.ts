@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../services/src/lib/command-line';
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -34,7 +34,7 @@ export class BenchUsageError extends Error {
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let values: { quick?: boolean; only?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: [...argv], options: { quick: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseCommandLine({ args: [...argv], options: { quick: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (err) {
     throw new BenchUsageError((err as Error).message);
   }

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { synthHelmChart } from '../cdk8s/main';
+import { parseCommandLine } from '../services/src/lib/command-line';
 
 /**
  * `npm run synth [-- --out <dir>]`: writes the generated chart (default charts/pca-agent). The chart
@@ -22,9 +23,13 @@ export function writeChart(outDir: string): string[] {
 }
 
 if (require.main === module) {
-  const i = process.argv.indexOf('--out');
-  const out = i > 0 ? process.argv[i + 1] : join(__dirname, '..', '..', 'charts', 'pca-agent');
-  if (!out) throw new Error('--out needs a directory');
+  let out = join(__dirname, '..', '..', 'charts', 'pca-agent');
+  try {
+    out = parseCommandLine({ args: process.argv.slice(2), options: { out: { type: 'string' } } }).values.out ?? out;
+  } catch (err) {
+    process.stderr.write(`synth: ${(err as Error).message}; usage: synth [--out <dir>]\n`);
+    process.exit(2);
+  }
   const written = writeChart(out);
   process.stdout.write(`synth: ${written.length} files written to ${resolve(out)}\n`);
 }

@@ -84,7 +84,12 @@ test('Swagger UI uses only relative URLs: a relative redirect, ../openapi.json, 
   expect(init.text).not.toContain('"swaggerDoc"');
   const html = (await request(a.app).get('/api/docs/')).text;
   expect(html).not.toMatch(/(src|href)=["'](https?:)?\/\//);
-  expect((await request(a.app).get('/api/openapi.json')).body.servers).toEqual([{ url: '..', description: 'this API' }]);
+  const served = (await request(a.app).get('/api/openapi.json')).body as { servers: unknown; components: { schemas: { Problem: { properties: object; required: string[] } } } };
+  expect(served.servers).toEqual([{ url: '..', description: 'this API' }]);
+  // an error raised before the gateway stamps X-Request-Id has none: documented, not required
+  expect(Object.keys(served.components.schemas.Problem.properties)).toContain('request_id');
+  expect(served.components.schemas.Problem.required).not.toContain('request_id');
+  expect(served.components.schemas.Problem.required).toEqual(expect.arrayContaining(['type', 'title', 'status', 'detail', 'instance']));
   // only the page itself is HTML; a path below it is the JSON 404
   const below = await request(a.app).get('/api/docs/nothing/here');
   expect(below.status).toBe(404);

@@ -5,7 +5,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { runCtl } from '../../services/src/ctl/main';
 import { SCHEDULED_JOBS } from '../../services/src/queues/contract';
-import { FakeKubeApi, type K8sObject } from './fake-kube-api';
+import { freePort } from '../helpers/child-process';
+import { FakeKubeApi, type K8sObject } from '../helpers/fake-kube-api';
+import { waitFor } from '../helpers/wait';
 import { releaseManifests, settle } from './release-objects';
 
 const RELEASE = 'pca-agent';
@@ -18,7 +20,7 @@ function capture() {
   let out = '';
   let err = '';
   return {
-    io: { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) }, env: {} as NodeJS.ProcessEnv, pollMs: 20 },
+    io: { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) }, env: {} as NodeJS.ProcessEnv },
     get out() {
       return out;
     },
@@ -26,14 +28,6 @@ function capture() {
       return err;
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe(`ctl against a fake Kubernetes API server (not a cluster), objects from the ${manifests.source}`, () => {
@@ -119,8 +113,12 @@ describe(`ctl against a fake Kubernetes API server (not a cluster), objects from
 
   describe('run', () => {
     it('creates the Job kubectl create job --from=cronjob would, and with --wait prints its logs and outcome', async () => {
-      api.jobScript = { outcome: 'succeed', logs: '{"level":"info","msg":"health_check ok"}\n', afterPolls: 2 };
+      api.jobScript = { outcome: 'succeed', logs: '{"level":"info","msg":"health_check ok"}\n' };
       const { code, out } = await ctl('run', 'health_check', '--wait', '--timeout', '10');
+      // it listed the Job (still running then) and learned of its end from a watch, not by polling
+      const jobRequests = api.requests.filter((r) => r.path === `/apis/batch/v1/namespaces/${NS}/jobs` && r.method === 'GET');
+      expect(jobRequests.map((r) => r.query.watch)).toEqual([undefined, 'true']);
+      expect(jobRequests[1]!.query).toMatchObject({ fieldSelector: expect.stringMatching(/^metadata\.name=/), resourceVersion: expect.stringMatching(/^\d+$/) });
       const cj = api.list('CronJob').find((c) => c.metadata?.labels?.['pca-agent.io/task'] === 'health_check')!;
       const post = api.requests.find((r) => r.method === 'POST' && r.path === `/apis/batch/v1/namespaces/${NS}/jobs`)!;
       expect(post.body?.metadata).toMatchObject({
@@ -176,14 +174,17 @@ describe(`ctl against a fake Kubernetes API server (not a cluster), objects from
       expect(out).toContain(`All ${workloadNames.length} workloads of pca-agent are rolled out and ready`);
     });
 
-    it('waits while a rollout progresses and finishes when it does', async () => {
+    it('waits while a rollout progresses and finishes when the watch reports it done', async () => {
       const dashboard = api.list('Deployment').find((d) => d.metadata?.labels?.['app.kubernetes.io/component'] === 'dashboard')!;
       const status = dashboard.status as Record<string, number>;
-      status.updatedReplicas = 0;
-      setTimeout(() => (status.updatedReplicas = status.replicas as number), 150);
-      const { code, out } = await ctl('wait', '--timeout', '5');
-      expect(code).toBe(0);
-      expect(out).toContain(`${dashboard.metadata!.name} ${status.replicas}/${status.replicas} 0 of ${status.replicas} replicas updated`);
+      api.modify(dashboard, () => (status.updatedReplicas = 0));
+      const c = capture();
+      const waiting = runCtl(['wait', '--timeout', '10', '--kubeconfig', kubeconfig], c.io);
+      const progress = `${dashboard.metadata!.name} ${status.replicas}/${status.replicas} 0 of ${status.replicas} replicas updated`;
+      await waitFor('wait to report the rollout in progress and watch both kinds', () => c.out.includes(progress) && api.watching('Deployment') === 1 && api.watching('StatefulSet') === 1);
+      api.modify(dashboard, () => (status.updatedReplicas = status.replicas!));
+      expect(await waiting).toBe(0);
+      expect(c.out).toContain(`All ${workloadNames.length} workloads of pca-agent are rolled out and ready`);
     });
 
     it('times out naming what is not ready', async () => {
@@ -193,6 +194,15 @@ describe(`ctl against a fake Kubernetes API server (not a cluster), objects from
       const { code, err } = await ctl('wait', '--timeout', '0.1');
       expect(code).toBe(1);
       expect(err).toMatch(new RegExp(`^pca-agent-ctl: Timed out after 0s waiting for ${api1.metadata!.name} \\(no ready replicas`));
+    });
+
+    it('says in one sentence when RBAC forbids what wait watches', async () => {
+      api.fail(/\/statefulsets$/, 403, 'Forbidden', 'statefulsets.apps is forbidden: User "dev" cannot watch resource "statefulsets"');
+      const { code, err } = await ctl('wait', '--timeout', '10');
+      expect(code).toBe(1);
+      expect(err).toBe(
+        'pca-agent-ctl: Forbidden by RBAC (403) (context "kind-pca-agent"): statefulsets.apps is forbidden: User "dev" cannot watch resource "statefulsets"; ask for a Role that allows it in namespace "pca".\n',
+      );
     });
   });
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ensureTools } from '../../scripts/setup-tools';
-import type { K8sObject } from './fake-kube-api';
+import type { K8sObject } from '../helpers/fake-kube-api';
 import { rolledOutStatus } from './objects';
 
 export const CHART_DIR = join(__dirname, '..', '..', 'charts', 'pca-agent');

@@ -1,17 +1,17 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis, type RedisOptions } from 'ioredis';
-import { freePort, waitFor } from './processes';
+import { ChildRun, freePort } from './child-process';
+import { waitFor } from './wait';
 
 const run = promisify(execFile);
 
-/** One private redis-server (or sentinel) process with its own dir; `kill()` is a crash. */
+/** One private redis-server (or sentinel) process in `dir`; `kill()` is a crash. */
 export class RedisNode {
-  private child: ChildProcess;
+  private readonly proc: ChildRun;
   readonly exited: Promise<void>;
 
   constructor(
@@ -21,12 +21,12 @@ export class RedisNode {
     /** What `client()` and `waitPong()` connect with by default (TLS, a user). */
     private readonly defaults: RedisOptions = {},
   ) {
-    this.child = spawn('redis-server', [...args], { cwd: dir, stdio: 'ignore' });
-    this.exited = once(this.child, 'exit').then(() => undefined);
+    this.proc = new ChildRun(`redis-server :${port}`, ['redis-server', ...args], { cwd: dir, env: process.env, keepChars: 16 * 1024 });
+    this.exited = this.proc.exited.then(() => undefined);
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.proc.running;
   }
 
   get address(): string {
@@ -46,6 +46,7 @@ export class RedisNode {
       await waitFor(`redis on ${this.port}`, async () => {
         if (!this.running) throw new Error(`redis on ${this.port} exited`);
         if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
+        // LOADING while a replica syncs or an AOF is replayed: wait for a real PONG
         return (await probe.ping()) === 'PONG';
       }, 15_000);
     } finally {
@@ -54,9 +55,65 @@ export class RedisNode {
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (!this.running) return;
-    this.child.kill(signal);
+    this.proc.signal(signal);
     await this.exited;
+  }
+}
+
+/**
+ * A private redis-server on its own port with its data (AOF, fsync on every write) in a temp dir, so
+ * a test can crash it and start it again on the same port and data. `close()` kills it and removes the dir.
+ */
+export class RedisServer {
+  private node: RedisNode | undefined;
+  readonly dir: string;
+
+  private constructor(
+    readonly port: number,
+    private readonly aof: boolean,
+    readonly password: string | undefined,
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), 'pca-redis-'));
+  }
+
+  /** `port`: a given free port instead of one picked here; `password`: `--requirepass`. */
+  static async start(opts: { aof?: boolean; port?: number; password?: string } = {}): Promise<RedisServer> {
+    const r = new RedisServer(opts.port ?? (await freePort()), opts.aof ?? true, opts.password);
+    await r.start();
+    return r;
+  }
+
+  get url(): string {
+    return `redis://${this.password === undefined ? '' : `:${encodeURIComponent(this.password)}@`}127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.node?.running ?? false;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const persistence = this.aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    const auth = this.password === undefined ? [] : ['--requirepass', this.password];
+    this.node = new RedisNode(this.port, this.dir, ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence, ...auth]);
+    await this.node.waitPong(this.password === undefined ? {} : { password: this.password });
+  }
+
+  /** Stops the server (SIGKILL by default: a crash; with `appendfsync always` nothing acknowledged is lost). */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const node = this.node;
+    this.node = undefined;
+    await node?.kill(signal);
+  }
+
+  /** A plain client for assertions (caller quits it). */
+  client(): Redis {
+    return new Redis(this.url, { maxRetriesPerRequest: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

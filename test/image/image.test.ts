@@ -3,7 +3,7 @@ import { builtinModules } from 'node:module';
 import { join, posix, relative, resolve } from 'node:path';
 import { isJobName, SCHEDULED_JOBS } from '../../services/src/queues/contract';
 import { renderChart } from '../ctl/release-objects';
-import type { K8sObject } from '../ctl/fake-kube-api';
+import type { K8sObject } from '../helpers/fake-kube-api';
 import { dockerignored, dockerignorePatterns, execForm, parseDockerfile, type Stage } from './dockerfile';
 
 const root = join(__dirname, '..', '..');

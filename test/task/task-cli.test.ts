@@ -58,6 +58,11 @@ test.each([
   [['nope'], /unknown job "nope"/],
   [['health_check', '--timeout', 'soon'], /--timeout needs whole seconds/],
   [['health_check', '--bogus'], /unknown option --bogus/],
+  [['health_check', '--timeout'], /^task: --timeout needs a value; usage/],
+  [['health_check', '--inline=yes'], /^task: --inline takes no value; usage/],
+  [['health_check', 'report_builder'], /unexpected argument "report_builder"/],
+  [['health_check', '--run-id', 'a b'], /--run-id needs letters/],
+  [['health_check', '--data', '{'], /--data needs a JSON object/],
   [['generate_pdf_report', '--data', '{"channel":"radio"}'], /invalid payload for generate_pdf_report: channel/],
 ])('exit 2 on a usage error: %j', async (args, message) => {
   const r = await task(args);

@@ -1,12 +1,11 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Queue, QueueEvents } from 'bullmq';
 import { queueTelemetry } from '../../services/src/telemetry/bullmq';
 import { withSpan } from '../../services/src/telemetry/spans';
-import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
 import { startInMemoryTracing, type InMemoryTracing } from './in-memory-tracing';
+import { startTracedQueue, type TracedQueue } from './traced-queue';
 
 let tracing: InMemoryTracing;
 beforeAll(() => {
@@ -54,44 +53,17 @@ describe('queueTelemetry() span adapter', () => {
 });
 
 describe('a real queue and worker with queueTelemetry()', () => {
-  const prefix = testPrefix('otel-bullmq');
-  const name = 'reports';
-  let redis: Redis;
+  let fixture: TracedQueue | undefined;
+  let name: string;
   let queue: Queue;
-  let worker: Worker;
   let events: QueueEvents;
-  const connections: Redis[] = [];
-  const conn = () => {
-    const c = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-    connections.push(c);
-    return c;
-  };
 
   beforeAll(async () => {
-    redis = conn();
-    const opts = { prefix: `${prefix}:bull`, telemetry: queueTelemetry() };
-    queue = new Queue(name, { ...opts, connection: conn() });
-    events = new QueueEvents(name, { ...opts, connection: conn() });
-    worker = new Worker(
-      name,
-      async (job: Job<{ fail?: boolean }>) =>
-        withSpan('report.build', { 'pca.job': job.name }, async () => {
-          if (job.data.fail) throw new Error('cannot build');
-          return { ok: true };
-        }),
-      // a short stalled-check interval, so the idle test below sees several housekeeping rounds
-      { ...opts, connection: conn(), stalledInterval: 200 },
-    );
-    await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+    // a short stalled-check interval, so the idle test below sees several housekeeping rounds
+    ({ name, queue, events } = fixture = await startTracedQueue('otel-bullmq', { stalledInterval: 200 }));
   });
 
-  afterAll(async () => {
-    await worker.close();
-    await events.close();
-    await queue.close();
-    await deleteByPrefix(redis, prefix);
-    await Promise.all(connections.map((c) => c.quit()));
-  });
+  afterAll(() => fixture?.close());
 
   async function runJob(data: { fail?: boolean }): Promise<{ root: ReadableSpan; spans: ReadableSpan[] }> {
     const job = await withSpan('POST /api/v1/analyze-async', {}, async () => {

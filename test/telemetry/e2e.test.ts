@@ -4,9 +4,10 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JOB_NAMES, QUEUE_NAMES } from '../../services/src/queues/contract';
 import { DOMAIN_SPANS } from '../../services/src/telemetry/spans';
+import type { ChildRun } from '../helpers/child-process';
 import { SPAN_KIND, STATUS_CODE, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
-import { freePort, MAIN, median, otelEnv, ROOT, startWithTelemetry, type Child } from './child';
+import { freePort, MAIN, median, otelEnv, ROOT, startWithTelemetry, STOP_GRACE_MS } from './child';
 import { conventionProblems, labelValues, parsePrometheusText, type MetricFamily } from './prometheus-text';
 
 // The real roles (`main.js api` and `main.js worker`) with the telemetry preload, real Redis and a local
@@ -23,7 +24,7 @@ const CAMPAIGNS = [
 ];
 
 interface Role {
-  child: Child;
+  child: ChildRun;
   port: number;
   base: string;
 }
@@ -60,14 +61,14 @@ async function startRole(role: keyof typeof PORT_VARIABLE, otel: Record<string, 
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.proc.exitCode !== null) throw new Error(`${role} exited ${child.proc.exitCode}: ${child.stderr.slice(-2000)}`);
+    if (child.child.exitCode !== null) throw new Error(`${role} exited ${child.child.exitCode}: ${child.stderr.slice(-2000)}`);
     try {
       if ((await fetch(`${base}/ready`)).status === 200) return { child, port, base };
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
-      await child.stop();
+      await child.stop(STOP_GRACE_MS);
       throw new Error(`${role} not ready in 30 s: ${child.stderr.slice(-2000)} ${JSON.stringify(child.lines.slice(-5))}`);
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -84,7 +85,7 @@ async function analyzeAsync(base: string, headers: Record<string, string> = {}):
 }
 
 /** The trace id the API logged for a request, found by its X-Request-Id. */
-async function traceOfRequest(api: Child, res: Response): Promise<string> {
+async function traceOfRequest(api: ChildRun, res: Response): Promise<string> {
   const requestId = res.headers.get('x-request-id');
   expect(requestId).toBeTruthy();
   const line = await api.waitForLine((l) => l.request_id === requestId && typeof l.trace_id === 'string');
@@ -149,7 +150,7 @@ describe('API and worker with the telemetry preload', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([api?.child.stop(), worker?.child.stop()]);
+    await Promise.all([api?.child.stop(STOP_GRACE_MS), worker?.child.stop(STOP_GRACE_MS)]);
   });
 
   let firstTrace: string;
@@ -261,7 +262,7 @@ describe('API and worker with the telemetry preload', () => {
 
   it('a scheduled task run by the task role is traced into the worker, and its spans leave before it exits', async () => {
     const task = startWithTelemetry(MAIN, ['task', 'health_check', '--timeout', '30'], roleEnv(otelEnv(receiver.endpoint, { OTEL_BSP_SCHEDULE_DELAY: '60000' })));
-    expect(await task.waitExit(45_000)).toBe(0);
+    expect((await task.waitExit(45_000)).code).toBe(0);
     // the batch timer (60 s) never fired: these spans left through the flush on exit
     const producer = receiver.spans.find((s) => s.resource['service.name'] === 'pca-agent-task' && s.kind === SPAN_KIND.producer);
     expect(producer?.name).toBe('add maintenance.health_check');
@@ -355,7 +356,7 @@ describe('API and worker with the telemetry preload', () => {
         await new Promise((r2) => setTimeout(r2, 100));
       }
     } finally {
-      await dead.child.stop();
+      await dead.child.stop(STOP_GRACE_MS);
     }
     console.log(`API latency median: live exporter ${median(liveLatencies).toFixed(1)} ms, dead exporter ${median(latencies).toFixed(1)} ms`);
     expect(median(latencies)).toBeLessThan(median(liveLatencies) * 3 + 20);
@@ -380,7 +381,7 @@ describe('dashboard', () => {
       expect(server.resource['service.name']).toBe('pca-agent-dashboard');
       expect(spans.filter((s) => ['/health', '/ready', '/metrics'].includes(String(s.attributes['url.path'])))).toEqual([]);
     } finally {
-      await dashboard.child.stop();
+      await dashboard.child.stop(STOP_GRACE_MS);
       await own.close();
     }
   });
@@ -394,10 +395,10 @@ describe('role shutdown', () => {
       const res = await fetch(`${api.base}/api/v1/campaigns`, { headers: { 'x-api-key': API_KEY } });
       const traceId = await traceOfRequest(api.child, res);
       expect(own.spans).toEqual([]);
-      expect(await api.child.stop()).toBe(0);
+      expect((await api.child.stop(STOP_GRACE_MS)).code).toBe(0);
       expect(own.spans.some((s) => s.traceId === traceId && s.kind === SPAN_KIND.server)).toBe(true);
     } finally {
-      await api.child.stop();
+      await api.child.stop(STOP_GRACE_MS);
       await own.close();
     }
   });
@@ -410,10 +411,10 @@ describe('role shutdown', () => {
       const job = await queue.add('generate_campaign_report', { campaigns: CAMPAIGNS }, { jobId: 'e2e-flush', attempts: 1 });
       await worker.child.waitForLine((l) => l.job_id === job.id && /completed|failed/.test(String(l.msg)), 20_000);
       expect(own.spans).toEqual([]);
-      expect(await worker.child.stop()).toBe(0);
+      expect((await worker.child.stop(STOP_GRACE_MS)).code).toBe(0);
       expect(own.spans.some((s) => s.kind === SPAN_KIND.consumer && s.attributes['bullmq.job.id'] === job.id)).toBe(true);
     } finally {
-      await worker.child.stop();
+      await worker.child.stop(STOP_GRACE_MS);
       await close();
       await own.close();
     }

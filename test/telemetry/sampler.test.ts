@@ -1,16 +1,14 @@
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
+import type { Queue, QueueEvents } from 'bullmq';
 import express from 'express';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import request from 'supertest';
 import { errorHandler } from '../../services/src/api/errors';
-import { queueTelemetry } from '../../services/src/telemetry/bullmq';
 import { FORCE_TRACE_ATTRIBUTE, ForcedTraceSampler, samplerFromEnv } from '../../services/src/telemetry/sampler';
 import { withSpan } from '../../services/src/telemetry/spans';
-import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
 import { startInMemoryTracing, type InMemoryTracing } from './in-memory-tracing';
+import { startTracedQueue, type TracedQueue } from './traced-queue';
 
 /** A provider of its own (not the global one) with the sampler the environment names. */
 function providerFor(env: NodeJS.ProcessEnv) {
@@ -66,41 +64,16 @@ beforeAll(() => {
 afterAll(() => tracing.shutdown());
 
 describe('a job whose trace was not sampled', () => {
-  const prefix = testPrefix('otel-unsampled');
-  const name = 'reports';
+  let fixture: TracedQueue | undefined;
+  let name: string;
   let queue: Queue;
-  let worker: Worker;
   let events: QueueEvents;
-  const connections: Redis[] = [];
-  const conn = () => {
-    const c = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-    connections.push(c);
-    return c;
-  };
 
   beforeAll(async () => {
-    const opts = { prefix: `${prefix}:bull`, telemetry: queueTelemetry() };
-    queue = new Queue(name, { ...opts, connection: conn() });
-    events = new QueueEvents(name, { ...opts, connection: conn() });
-    worker = new Worker(
-      name,
-      async (job: Job<{ fail?: boolean }>) =>
-        withSpan('report.build', {}, () => {
-          if (job.data.fail) throw new Error('cannot build');
-          return { ok: true };
-        }),
-      { ...opts, connection: conn() },
-    );
-    await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+    ({ name, queue, events } = fixture = await startTracedQueue('otel-unsampled'));
   });
 
-  afterAll(async () => {
-    await worker.close();
-    await events.close();
-    await queue.close();
-    await deleteByPrefix(connections[0]!, prefix);
-    await Promise.all(connections.map((c) => c.quit()));
-  });
+  afterAll(() => fixture?.close());
 
   async function run(data: { fail?: boolean }) {
     tracing.exporter.reset();

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type { ChildRun } from '../helpers/child-process';
 import { SPAN_KIND, STATUS_CODE, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { deleteByPrefix, REDIS_URL, testPrefix } from '../helpers/redis';
-import { FIXTURE, freePort, median, otelEnv, ROOT, startWithTelemetry, type Child } from './child';
+import { FIXTURE, freePort, median, otelEnv, ROOT, startWithTelemetry, STOP_GRACE_MS } from './child';
 
 // The preload patches modules through require hooks, which jest's loader bypasses: everything here runs
 // the built telemetry (dist/) in child processes, against a fixture app shaped like the API and worker.
@@ -16,7 +17,7 @@ let receiver: OtlpReceiver;
 let redis: Redis;
 const prefix = testPrefix('otel-fixture');
 
-async function startApp(role: 'api' | 'worker' | 'burst', env: Record<string, string | undefined>): Promise<{ child: Child; base: string }> {
+async function startApp(role: 'api' | 'worker' | 'burst', env: Record<string, string | undefined>): Promise<{ child: ChildRun; base: string }> {
   const child = startWithTelemetry(FIXTURE, [role], { REDIS_URL, REDIS_KEY_PREFIX: prefix, PORT: '0', ...env });
   if (role === 'burst') return { child, base: '' };
   const ready = await child.waitForLine((l) => l.msg === (role === 'api' ? 'listening' : 'worker ready'));
@@ -45,8 +46,8 @@ afterAll(async () => {
 });
 
 describe('fixture API and worker with the telemetry preload', () => {
-  let api: Child;
-  let worker: Child;
+  let api: ChildRun;
+  let worker: ChildRun;
   let base: string;
   const liveLatencies: number[] = [];
 
@@ -56,7 +57,7 @@ describe('fixture API and worker with the telemetry preload', () => {
   });
 
   afterAll(async () => {
-    const codes = await Promise.all([api?.stop(), worker?.stop()]);
+    const codes = (await Promise.all([api?.stop(STOP_GRACE_MS), worker?.stop(STOP_GRACE_MS)])).map((exit) => exit?.code);
     expect(codes).toEqual([0, 0]);
   });
 
@@ -102,7 +103,7 @@ describe('fixture API and worker with the telemetry preload', () => {
     expect(resource['telemetry.sdk.language']).toBe('nodejs');
     expect(typeof resource['host.name']).toBe('string');
     expect(resource['os.type']).toBe('linux');
-    expect(resource['process.pid']).toBe(api.proc.pid);
+    expect(resource['process.pid']).toBe(api.pid);
     expect(Object.keys(resource).filter((k) => k.startsWith('cloud.') || k.startsWith('k8s.'))).toEqual([]);
   });
 
@@ -205,7 +206,7 @@ describe('fixture API and worker with the telemetry preload', () => {
   });
 
   describe('with the exporter pointed at a port where nothing listens', () => {
-    let dead: Child;
+    let dead: ChildRun;
     let deadBase: string;
 
     beforeAll(async () => {
@@ -227,7 +228,7 @@ describe('fixture API and worker with the telemetry preload', () => {
         latencies.push(ms);
         await new Promise((r) => setTimeout(r, 100));
       }
-      const code = await dead.stop();
+      const { code } = await dead.stop(STOP_GRACE_MS);
       expect(code).toBe(0);
       const failures = dead.lines.filter((l) => String(l.msg).startsWith('span export failed'));
       expect(failures).toHaveLength(1);
@@ -266,7 +267,7 @@ describe('configuration and shutdown', () => {
       const lines = child.lines.filter((l) => l.msg === 'item read' && String(l.item).startsWith('ratio-'));
       expect(lines.filter((l) => 'trace_id' in l)).toHaveLength(drawn.length);
     } finally {
-      await child.stop();
+      await child.stop(STOP_GRACE_MS);
       await own.close();
     }
   });
@@ -285,7 +286,7 @@ describe('configuration and shutdown', () => {
       expect(own.spans).toEqual([]);
       expect(own.requests.size).toBe(0);
     } finally {
-      await child.stop();
+      await child.stop(STOP_GRACE_MS);
       await own.close();
     }
   });
@@ -309,7 +310,7 @@ describe('configuration and shutdown', () => {
       const line = await child.waitForLine((l) => l.msg === 'item read');
       expect(line['service.name']).toBe('pca-agent-api-canary');
     } finally {
-      await child.stop();
+      await child.stop(STOP_GRACE_MS);
       await own.close();
     }
   });
@@ -318,7 +319,7 @@ describe('configuration and shutdown', () => {
     const own = await startOtlpReceiver();
     const t0 = Date.now();
     const { child } = await startApp('burst', { ...otelEnv(own.endpoint, { OTEL_BSP_SCHEDULE_DELAY: '60000' }), FIXTURE_SPANS: '7' });
-    const code = await child.exited;
+    const { code } = await child.exited;
     expect(code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(10_000);
     const burst = own.spans.filter((s) => s.name === 'fixture.burst');
@@ -332,7 +333,7 @@ describe('configuration and shutdown', () => {
     const { child, base } = await startApp('api', otelEnv(own.endpoint, { OTEL_BSP_SCHEDULE_DELAY: '60000' }));
     const { body } = await timed(`${base}/items/flush`);
     expect(own.spans).toEqual([]);
-    expect(await child.stop()).toBe(0);
+    expect((await child.stop(STOP_GRACE_MS)).code).toBe(0);
     expect(own.spans.some((s) => s.traceId === body.trace_id && s.kind === SPAN_KIND.server)).toBe(true);
     await own.close();
   });
@@ -352,7 +353,7 @@ describe('configuration and shutdown', () => {
     try {
       await timed(`${base}/items/hang`);
       const t0 = Date.now();
-      expect(await child.stop()).toBe(0);
+      expect((await child.stop(STOP_GRACE_MS)).code).toBe(0);
       const elapsed = Date.now() - t0;
       expect(elapsed).toBeGreaterThanOrEqual(900);
       expect(elapsed).toBeLessThan(3000);

@@ -13,7 +13,7 @@ import { requestContext, routeLabeler } from './gateway/request-context';
 import { securityHeaders } from './gateway/security';
 import { recordStats } from './gateway-stats/record-stats';
 import { GatewayStats } from './gateway-stats/gateway-stats';
-import { createApiMetrics, type ApiMetrics } from './metrics';
+import { createApiMetrics, type ApiMetrics } from '../metrics/api-metrics';
 import { OpenApiRegistry } from './openapi';
 import { createCampaignsRouter } from './routes/campaigns';
 import { createDocsRouter, DOCS_CSP, DOCS_PATH } from './routes/docs';

@@ -1,6 +1,6 @@
 import type { AuthContext } from './gateway/auth';
 import type { ValidatedInput } from './gateway/validate';
-import type { AuthFailureReason } from './metrics';
+import type { AuthFailureReason } from '../metrics/api-metrics';
 
 /** What the gateway's middleware leave in `res.locals` for the ones after them, declared once. */
 declare global {

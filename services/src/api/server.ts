@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/env';
 import { shutdownTelemetry } from '../telemetry/sdk';
+import { SERVICE_NAMES } from '../telemetry/service-names';
 import { createHttpServer, httpServerLimits } from '../lib/http-server';
 import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis, type RedisClient } from '../lib/redis';
@@ -36,8 +37,8 @@ export interface RunningApi {
 
 /** Builds the app and listens; runApi and in-process tests/bench share it. */
 export async function startApi(cfg: Config, overrides: StartOverrides = {}): Promise<RunningApi> {
-  const logger = overrides.logger ?? createLogger({ service: 'pca-agent-api', level: cfg.LOG_LEVEL });
-  const redis = overrides.redis ?? createRedis(cfg, 'request', 'pca-agent-api');
+  const logger = overrides.logger ?? createLogger({ service: SERVICE_NAMES.api, level: cfg.LOG_LEVEL });
+  const redis = overrides.redis ?? createRedis(cfg, 'request', SERVICE_NAMES.api);
   const api = createApp({ config: cfg, redis, logger });
   try {
     await checkBlobStoreAtStart(api.context.stores.blobs, (msg) => logger.warn(msg));
@@ -91,7 +92,7 @@ export async function startApi(cfg: Config, overrides: StartOverrides = {}): Pro
 export async function runApi(): Promise<void> {
   const cfg = loadConfig();
   // The access log writes a line per request: batched, and flushed when the process exits.
-  const logger = createLogger({ service: 'pca-agent-api', level: cfg.LOG_LEVEL, asyncStdout: true });
+  const logger = createLogger({ service: SERVICE_NAMES.api, level: cfg.LOG_LEVEL, asyncStdout: true });
   if (cfg.API_KEYS.length + cfg.API_KEYS_READ_ONLY.length === 0 && !cfg.JWT_SECRET && !cfg.JWT_PUBLIC_KEY) {
     logger.warn('no API_KEYS, API_KEYS_READ_ONLY, JWT_SECRET or JWT_PUBLIC_KEY set: every /api/v1 request will get 401');
   }

@@ -5,6 +5,8 @@ import type * as K8s from '@kubernetes/client-node' with { 'resolution-mode': 'i
 export const k8s: typeof K8s = require('@kubernetes/client-node');
 
 export type KubeConfig = K8s.KubeConfig;
+export type KubernetesObject = K8s.KubernetesObject;
+export type KubernetesListObject<T extends KubernetesObject> = K8s.KubernetesListObject<T>;
 export type V1Deployment = K8s.V1Deployment;
 export type V1StatefulSet = K8s.V1StatefulSet;
 export type V1CronJob = K8s.V1CronJob;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../lib/command-line';
 import type { CommandContext } from './command-context';
 import { dashboardsCommand } from './dashboards';
 import { describeError, UsageError } from './errors';
@@ -56,8 +56,6 @@ export interface CtlIo {
   readonly env?: NodeJS.ProcessEnv;
   /** Ends `dashboards`. @default SIGINT or SIGTERM */
   readonly signal?: AbortSignal;
-  /** @default 2000 */
-  readonly pollMs?: number;
 }
 
 function positiveNumber(name: string, value: string | undefined): number | undefined {
@@ -86,13 +84,7 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
   let client: KubeClient | undefined;
   let namespace: string | undefined;
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-    } catch (err) {
-      throw new UsageError((err as Error).message.split('. ')[0] ?? String(err));
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandLine({ args: argv, options: OPTIONS, allowPositionals: true });
     const [command, ...rest] = positionals;
     if (values.help || !command || command === 'help') {
       io.out.write(USAGE);
@@ -115,7 +107,7 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
     namespace = values.namespace;
     client = createKubeClient({ kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace }, io.env ?? process.env);
     namespace = client.namespace;
-    const ctx: CommandContext = { client, release: values.release ?? DEFAULT_RELEASE, out: io.out, pollMs: io.pollMs };
+    const ctx: CommandContext = { client, release: values.release ?? DEFAULT_RELEASE, out: io.out };
     switch (command) {
       case 'status':
         return await statusCommand(ctx, { json: values.json });

@@ -1,9 +1,10 @@
-import { pollInterval, sleep, type CommandContext } from './command-context';
+import type { CommandContext } from './command-context';
 import { CtlError, ReleaseNotFoundError } from './errors';
 import { jobFromCronJob } from './job-from-cronjob';
 import { releaseSelector, TASK_LABEL } from './release';
 import { jobOutcome } from './verdicts';
 import type { V1CronJob, V1Job } from './kube';
+import { watchUntil } from './watch-until';
 
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
 
@@ -66,17 +67,22 @@ export async function runCommand(ctx: CommandContext, task: string, opts: RunOpt
 
   const timeoutMs = (opts.timeoutSeconds ?? 600) * 1000;
   const started = Date.now();
-  let job = created;
-  let outcome = jobOutcome(job);
-  while (outcome.outcome === 'running') {
-    if (Date.now() - started >= timeoutMs) {
-      ctx.out.write(`Job ${name} is still running after ${Math.round(timeoutMs / 1000)}s; follow it with: kubectl logs -f job/${name} -n ${namespace}\n`);
-      return 1;
-    }
-    await sleep(pollInterval(ctx));
-    job = await ctx.client.batch.readNamespacedJob({ name, namespace });
-    outcome = jobOutcome(job);
+  const byName = `metadata.name=${name}`;
+  const finished = await watchUntil(
+    ctx.client.kc,
+    [{ path: `/apis/batch/v1/namespaces/${namespace}/jobs`, fieldSelector: byName, list: () => ctx.client.batch.listNamespacedJob({ namespace, fieldSelector: byName }) }],
+    ([jobs]) => {
+      const job = jobs.find((j) => j.metadata?.name === name);
+      const outcome = job && jobOutcome(job);
+      return job && outcome && outcome.outcome !== 'running' ? { job, outcome } : undefined;
+    },
+    timeoutMs,
+  );
+  if (!finished) {
+    ctx.out.write(`Job ${name} is still running after ${Math.round(timeoutMs / 1000)}s; follow it with: kubectl logs -f job/${name} -n ${namespace}\n`);
+    return 1;
   }
+  const { job, outcome } = finished;
   await printLogs(ctx, job);
   const seconds = Math.round((Date.now() - started) / 1000);
   if (outcome.outcome === 'succeeded') {

@@ -5,6 +5,7 @@ import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis } from '../lib/redis';
 import { closeQueues, createQueues } from '../queues/queues';
 import { shutdownTelemetry } from '../telemetry/sdk';
+import { SERVICE_NAMES } from '../telemetry/service-names';
 import { createDashboardApp } from './app';
 
 /** `main.js dashboard`: bull-board on DASHBOARD_PORT; refuses to start without credentials. */
@@ -14,9 +15,9 @@ export async function runDashboard(): Promise<number> {
   if (missing.length) {
     throw new ConfigError(missing.map((variable) => ({ variable, message: 'required: the dashboard never runs without authentication' })));
   }
-  const logger = createLogger({ service: 'pca-agent-dashboard', level: cfg.LOG_LEVEL });
-  const redis = createRedis(cfg, 'worker', 'pca-agent-dashboard');
-  const loginRedis = createRedis(cfg, 'request', 'pca-agent-dashboard-login');
+  const logger = createLogger({ service: SERVICE_NAMES.dashboard, level: cfg.LOG_LEVEL });
+  const redis = createRedis(cfg, 'worker', SERVICE_NAMES.dashboard);
+  const loginRedis = createRedis(cfg, 'request', `${SERVICE_NAMES.dashboard}-login`);
   const queues = createQueues(cfg, redis);
   const app = createDashboardApp({
     queues,

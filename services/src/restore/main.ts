@@ -1,7 +1,8 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../lib/command-line';
 import { Cluster } from 'ioredis';
 import { loadConfig } from '../config/env';
 import { closeRedis, createRedis, redisMode, sentinelPrimary } from '../lib/redis';
+import { TOOL_NAMES } from '../telemetry/service-names';
 import { BACKUP_PREFIX, backupTime } from '../storage/backup-retention';
 import { redisEndpoint } from '../storage/redis-endpoint';
 import { keyCount, restoreRdb } from '../storage/redis-restore';
@@ -18,7 +19,7 @@ export async function runRestore(argv: readonly string[]): Promise<number> {
   let values: { force?: boolean; 'advertise-host'?: string; timeout?: string };
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({
+    ({ values, positionals } = parseCommandLine({
       args: [...argv],
       allowPositionals: true,
       options: { force: { type: 'boolean' }, 'advertise-host': { type: 'string' }, timeout: { type: 'string' } },
@@ -33,7 +34,7 @@ export async function runRestore(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const cfg = loadConfig();
-  const client = createRedis(cfg, 'worker', 'pca-agent-restore');
+  const client = createRedis(cfg, 'worker', TOOL_NAMES.restore);
   if (client instanceof Cluster) {
     await closeRedis(client);
     process.stderr.write('restore: REDIS_CLUSTER_NODES is set; this command loads a backup into a single Redis only (a cluster backup too); move it into a cluster with the cluster\'s own tools (redis-cli --cluster import)\n');

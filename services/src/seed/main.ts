@@ -1,6 +1,7 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../lib/command-line';
 import { loadConfig } from '../config/env';
 import { closeRedis, createRedis } from '../lib/redis';
+import { TOOL_NAMES } from '../telemetry/service-names';
 import { CampaignStore } from '../domain/campaign-store';
 import { seedCampaigns, seedIfEmpty } from '../domain/seed';
 
@@ -10,7 +11,7 @@ const USAGE = 'usage: main.js seed [--seed <n>] [--count <n>] [--if-empty]';
 export async function runSeed(args: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandLine({
       args,
       options: { seed: { type: 'string', default: '42' }, count: { type: 'string', default: '300' }, 'if-empty': { type: 'boolean', default: false } },
     }));
@@ -25,7 +26,7 @@ export async function runSeed(args: string[]): Promise<number> {
     return 2;
   }
   const cfg = loadConfig();
-  const redis = createRedis(cfg, 'worker', 'pca-agent-seed');
+  const redis = createRedis(cfg, 'worker', TOOL_NAMES.seed);
   try {
     // Worker connections wait for Redis forever; a command-line tool should say so and stop instead.
     const reachable = await Promise.race([redis.ping().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000).unref())]);

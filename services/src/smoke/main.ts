@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../lib/command-line';
 import { loadConfig } from '../config/env';
 
 const USAGE = 'usage: smoke [--api-url <url>] [--timeout <seconds>]  (PCA_API_URL, API_KEYS from the environment)';
@@ -12,7 +12,7 @@ interface SmokeArgs {
 function parseSmokeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): SmokeArgs | string {
   let values: { 'api-url'?: string; timeout?: string };
   try {
-    ({ values } = parseArgs({ args: [...argv], options: { 'api-url': { type: 'string' }, timeout: { type: 'string' } } }));
+    ({ values } = parseCommandLine({ args: [...argv], options: { 'api-url': { type: 'string' }, timeout: { type: 'string' } } }));
   } catch (err) {
     return (err as Error).message;
   }

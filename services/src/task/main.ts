@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { QueueEvents, type Job } from 'bullmq';
 import { loadConfig, type Config } from '../config/env';
+import { parseCommandLine } from '../lib/command-line';
 import { UsageError } from '../lib/errors';
 import { bullPrefix } from '../lib/keys';
 import { createLogger } from '../lib/logger';
@@ -9,6 +10,7 @@ import { isJobName, JOB_NAMES, PAYLOADS, queueOf, TASK_ID_PATTERN, type JobName 
 import { InvalidPayloadError } from '../queues/errors';
 import { closeQueues, createQueues, enqueue, newTaskId } from '../queues/queues';
 import { shutdownTelemetry } from '../telemetry/sdk';
+import { SERVICE_NAMES } from '../telemetry/service-names';
 import { JOB_TIMEOUT_VARIABLES, jobTimeoutSeconds } from '../workers/job-deadline';
 import { createStores } from '../storage/stores';
 import { createProcessorContext } from '../workers/processor-context';
@@ -39,36 +41,32 @@ export interface TaskArgs {
 }
 
 export function parseTaskArgs(args: readonly string[]): TaskArgs {
-  let job: string | undefined;
-  let inline = false;
-  let timeoutSeconds = 600;
-  let runId: string | undefined;
+  const { values, positionals } = parseCommandLine({
+    args: [...args],
+    allowPositionals: true,
+    options: { inline: { type: 'boolean', default: false }, timeout: { type: 'string' }, 'run-id': { type: 'string' }, data: { type: 'string' } },
+  });
+  const [job, extra] = positionals;
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  const timeoutSeconds = values.timeout === undefined ? 600 : Number(values.timeout);
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 86_400) {
+    throw new UsageError(`--timeout needs whole seconds between 1 and 86400, got "${values.timeout ?? ''}"`);
+  }
+  const runId = values['run-id'];
+  if (runId !== undefined && !/^[A-Za-z0-9_.-]{1,253}$/.test(runId)) throw new UsageError(`--run-id needs letters, digits, _ . - (1-253 chars), got "${runId}"`);
   let data: unknown = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--inline') inline = true;
-    else if (a === '--timeout') {
-      const v = Number(args[++i]);
-      if (!Number.isInteger(v) || v < 1 || v > 86_400) throw new UsageError(`--timeout needs whole seconds between 1 and 86400, got "${args[i] ?? ''}"`);
-      timeoutSeconds = v;
-    } else if (a === '--run-id') {
-      runId = args[++i];
-      if (!runId || !/^[A-Za-z0-9_.-]{1,253}$/.test(runId)) throw new UsageError(`--run-id needs letters, digits, _ . - (1-253 chars), got "${runId ?? ''}"`);
-    } else if (a === '--data') {
-      try {
-        data = JSON.parse(args[++i] ?? '');
-      } catch {
-        throw new UsageError('--data needs a JSON object');
-      }
-    } else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
-    else if (job === undefined) job = a;
-    else throw new UsageError(`unexpected argument "${a}"`);
+  if (values.data !== undefined) {
+    try {
+      data = JSON.parse(values.data);
+    } catch {
+      throw new UsageError('--data needs a JSON object');
+    }
   }
   if (!job) throw new UsageError('a job name is required');
   if (!isJobName(job)) throw new UsageError(`unknown job "${job}"`);
   const parsed = PAYLOADS[job].safeParse(data);
   if (!parsed.success) throw new UsageError(new InvalidPayloadError(job, parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }))).message);
-  return { job, inline, timeoutSeconds, runId, data: parsed.data };
+  return { job, inline: values.inline, timeoutSeconds, runId, data: parsed.data };
 }
 
 /**
@@ -155,8 +153,8 @@ async function giveUp(job: Job, args: TaskArgs, cfg: Config): Promise<string> {
 }
 
 async function runQueued(cfg: Config, args: TaskArgs, deadline: Deadline): Promise<number> {
-  const connection = createRedis(cfg, 'worker', 'pca-agent-task');
-  const eventsConnection = createRedis(cfg, 'worker', 'pca-agent-task:events');
+  const connection = createRedis(cfg, 'worker', SERVICE_NAMES.task);
+  const eventsConnection = createRedis(cfg, 'worker', `${SERVICE_NAMES.task}:events`);
   const queueName = queueOf(args.job);
   const queues = createQueues(cfg, connection, [queueName]);
   const queue = queues[queueName];
@@ -194,8 +192,8 @@ async function runQueued(cfg: Config, args: TaskArgs, deadline: Deadline): Promi
 }
 
 async function runInline(cfg: Config, args: TaskArgs, deadline: Deadline): Promise<number> {
-  const logger = createLogger({ service: 'pca-agent-task', level: cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL });
-  const redis = createRedis(cfg, 'worker', 'pca-agent-task');
+  const logger = createLogger({ service: SERVICE_NAMES.task, level: cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL });
+  const redis = createRedis(cfg, 'worker', SERVICE_NAMES.task);
   const queues = createQueues(cfg, redis);
   const stores = createStores(redis, cfg);
   const started = Date.now();

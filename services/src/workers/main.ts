@@ -10,11 +10,12 @@ import { checkBlobStoreAtStart } from '../storage/blob-store';
 import { createStores } from '../storage/stores';
 import { queueTelemetry } from '../telemetry/bullmq';
 import { shutdownTelemetry, telemetryStarted } from '../telemetry/sdk';
+import { SERVICE_NAMES } from '../telemetry/service-names';
 import { closeServer, startProbeServer } from './probe-server';
 import { createProcessorContext } from './processor-context';
 import { runJob } from './processors';
 import { syncSchedulers } from './scheduler';
-import { createWorkerMetrics } from './worker-metrics';
+import { createWorkerMetrics } from '../metrics/worker-metrics';
 import { concurrencyFor, consumedQueues, workerOptions } from './worker-options';
 
 export interface WorkerProcess {
@@ -28,8 +29,8 @@ export interface WorkerProcess {
 /** Wires the worker process: connections, one BullMQ Worker per consumed queue, probes and metrics. */
 export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerProcess> {
   const names = consumedQueues(cfg);
-  const bullConnection: RedisClient = createRedis(cfg, 'worker', 'pca-agent-worker:bull');
-  const redis: RedisClient = createRedis(cfg, 'worker', 'pca-agent-worker:data');
+  const bullConnection: RedisClient = createRedis(cfg, 'worker', `${SERVICE_NAMES.worker}:bull`);
+  const redis: RedisClient = createRedis(cfg, 'worker', `${SERVICE_NAMES.worker}:data`);
   const queues = createQueues(cfg, bullConnection);
   const stores = createStores(redis, cfg);
   try {
@@ -53,7 +54,7 @@ export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerPr
       prefix: bullPrefix(cfg.REDIS_KEY_PREFIX),
       // Without a started SDK every job span would be a no-op that BullMQ still builds, wraps and ends.
       ...(telemetryStarted() ? { telemetry: queueTelemetry() } : {}),
-      name: `pca-agent-worker-${process.pid}`,
+      name: `${SERVICE_NAMES.worker}-${process.pid}`,
     });
     // Debug: pca_jobs_completed_total counts successes, and a line per job was a third of a small job's cost.
     worker.on('completed', (job) => logger.debug({ queue, job: job.name, job_id: job.id }, 'job completed'));
@@ -111,7 +112,7 @@ export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerPr
 /** `main.js worker`: runs until SIGTERM/SIGINT, then shuts down gracefully. */
 export async function runWorker(): Promise<number> {
   const cfg = loadConfig();
-  const logger = createLogger({ service: 'pca-agent-worker', level: cfg.LOG_LEVEL });
+  const logger = createLogger({ service: SERVICE_NAMES.worker, level: cfg.LOG_LEVEL });
   // Listening before start-up: /ready can answer 200 before startWorker returns, and a SIGTERM from then
   // on must drain, not kill.
   const signalled = new Promise<NodeJS.Signals>((resolve) => {

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { ApiError, sendProblem } from '../errors';
-import type { AuthFailureReason } from '../metrics';
+import type { AuthFailureReason } from '../../metrics/api-metrics';
 
 // jose 6 is ESM-only; Node 24 require()s it natively, which TypeScript's node16 module mode does not model.
 // typescript-eslint cannot resolve type imports with an import attribute (tsc can): it sees these as error types.

@@ -1,4 +1,4 @@
-import type { ApiMetrics } from '../metrics';
+import type { ApiMetrics } from '../../metrics/api-metrics';
 import type { ResponseObserver } from './observe';
 import { elapsedMs, type RouteLabeler } from './request-context';
 

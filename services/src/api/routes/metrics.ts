@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { ApiMetrics } from '../metrics';
+import type { ApiMetrics } from '../../metrics/api-metrics';
 
 /** `/metrics`: Prometheus text exposition of this app's registry (public, not rate limited). */
 export function createMetricsRouter(metrics: ApiMetrics): Router {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { registerRedisGauges } from '../../services/src/lib/redis-metrics';
+import { registerRedisGauges } from '../../services/src/metrics/redis-gauges';
 import { freePort } from '../helpers/processes';
 import { REDIS_URL, testPrefix } from '../helpers/redis';
 

@@ -1,8 +1,8 @@
 import type { RedisClient } from '../lib/redis';
 import { Gauge, type Registry } from 'prom-client';
 import { sampled } from '../lib/sampled';
-import { registerQueueDepthGauge } from './queue-depth';
-import type { Queues } from './queues';
+import { registerQueueDepthGauge } from '../queues/queue-depth';
+import type { Queues } from '../queues/queues';
 
 interface QueueSample {
   readonly queue: string;

@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
-import { appKeys } from './keys';
-import { nodeOf, type RedisClient } from './redis';
-import { sampled } from './sampled';
+import { appKeys } from '../lib/keys';
+import { nodeOf, type RedisClient } from '../lib/redis';
+import { sampled } from '../lib/sampled';
 
 interface RedisSample {
   readonly up: boolean;

@@ -1,7 +1,7 @@
 import type { RedisClient } from '../lib/redis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { registerRedisGauges } from '../lib/redis-metrics';
-import { registerQueueGauges } from '../queues/queue-gauges';
+import { registerRedisGauges } from './redis-gauges';
+import { registerQueueGauges } from './queue-gauges';
 import type { Queues } from '../queues/queues';
 import { registerScheduledTaskGauge } from '../queues/scheduled-runs';
 
