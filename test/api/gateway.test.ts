@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { z } from 'zod';
+import { LATENCY_BUCKETS_MS } from '../../services/src/api/gateway-stats/gateway-stats';
 import { campaignInputSchema } from '../../services/src/domain/campaign';
 import type { CampaignStore } from '../../services/src/domain/campaign-store';
 import { FsBlobStore } from '../../services/src/storage/fs-blob-store';
@@ -131,6 +132,23 @@ test('gateway stats add up across two instances sharing one Redis', async () => 
   // The stats request itself is counted once it has finished and been flushed.
   await a.stats.flush();
   expect((await request(b.app).get('/gateway/stats').set(auth).set('X-Forwarded-For', '192.0.2.5')).body.requests.total).toBe(7);
+});
+
+test('one latency: /gateway/stats and the Prometheus histogram count the same requests, with the same buckets and durations', async () => {
+  const a = await app();
+  for (let i = 0; i < 5; i++) await request(a.app).get('/api/v1/campaigns').set(auth);
+  await request(a.app).get('/api/v1/campaigns/nope').set(auth);
+  const stats = await a.stats.read(); // in-process, so no request of its own is counted
+  const text = (await request(a.app).get('/metrics')).text; // this request is still in flight: not in its own output
+  const series = (name: string) => [...text.matchAll(new RegExp(`^http_request_duration_seconds_${name}\\{[^}]*\\} (\\S+)$`, 'gm'))].map((m) => Number(m[1]));
+  const count = series('count').reduce((x, y) => x + y, 0);
+  const sumMs = series('sum').reduce((x, y) => x + y, 0) * 1000;
+  expect(stats.latency.count).toBe(count);
+  expect(count).toBeGreaterThanOrEqual(6);
+  // The same observation feeds both (stats round the mean to 0.01 ms).
+  expect(Math.abs(stats.latency.mean_ms! - sumMs / count)).toBeLessThan(0.006);
+  const bounds = [...new Set([...text.matchAll(/^http_request_duration_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\}/gm)].map((m) => m[1]!))].filter((le) => le !== '+Inf');
+  expect(bounds.map((le) => Math.round(Number(le) * 1e6) / 1e3)).toEqual([...LATENCY_BUCKETS_MS]);
 });
 
 test('OpenAPI 3.1 is generated from the zod schemas the routes validate with; Swagger UI serves it', async () => {

@@ -5,6 +5,12 @@ import { registerQueueGauges } from './queue-gauges';
 import type { Queues } from '../queues/queues';
 import { registerScheduledTaskGauge } from '../queues/scheduled-runs';
 
+/**
+ * Request latency buckets (seconds), the one definition of latency: the Prometheus histogram uses them, and
+ * the deployment-wide /gateway/stats keeps the same buckets (in ms) of the same observation.
+ */
+export const HTTP_LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
 export type AuthFailureReason = 'missing' | 'invalid_key' | 'invalid_token' | 'expired' | 'insufficient_scope';
 
 export interface ApiMetrics {
@@ -57,7 +63,7 @@ export function createApiMetrics(sources?: ApiMetricsSources): ApiMetrics {
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration by method, route template and status code',
       labelNames: ['method', 'route', 'status_code'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: [...HTTP_LATENCY_BUCKETS_SECONDS],
       registers: [registry],
     }),
     rateLimited: new Counter({

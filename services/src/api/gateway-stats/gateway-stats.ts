@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { RedisClient } from '../../lib/redis';
 import type { Logger } from 'pino';
 import { appKeys } from '../../lib/keys';
+import { HTTP_LATENCY_BUCKETS_SECONDS } from '../../metrics/api-metrics';
 
 export interface GatewayStatsOptions {
   readonly redis: RedisClient;
@@ -17,8 +18,8 @@ export interface GatewayStatsOptions {
   readonly now?: () => number;
 }
 
-/** Upper bounds (ms) of the latency histogram buckets; the last bucket is open-ended. */
-export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000] as const;
+/** Upper bounds (ms) of the latency histogram buckets, the Prometheus histogram's; the last bucket is open-ended. */
+export const LATENCY_BUCKETS_MS: readonly number[] = HTTP_LATENCY_BUCKETS_SECONDS.map((s) => Math.round(s * 1e6) / 1e3);
 
 export interface GatewayStatsSnapshot {
   readonly scope: 'deployment';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ResponseObserver } from './observe';
-import { elapsedMs, routeLabeler, type RouteLabeler } from './request-context';
+import { routeLabeler, type RouteLabeler } from './request-context';
 
 export interface AccessLogOptions {
   readonly logger: Logger;
@@ -18,7 +18,7 @@ export function accessLog(opts: AccessLogOptions): ResponseObserver {
   const quiet = new Set(opts.quietPaths ?? ['/health', '/ready', '/metrics']);
   const routeLabel = opts.routeLabel ?? routeLabeler();
   return {
-    done: (req, res, status) => {
+    done: (req, res, status, durationMs) => {
       // The path as it arrived (a mounted router sees req.path without its mount point).
       const q = req.originalUrl.indexOf('?');
       const path = q < 0 ? req.originalUrl : req.originalUrl.slice(0, q);
@@ -28,7 +28,7 @@ export function accessLog(opts: AccessLogOptions): ResponseObserver {
         route: routeLabel(req, res),
         path,
         status,
-        duration_ms: Number(elapsedMs(res.locals.startedAt!).toFixed(2)),
+        duration_ms: Number(durationMs.toFixed(2)),
       };
       if (status >= 500) opts.logger.warn(line, 'request');
       else if (quiet.has(path)) opts.logger.debug(line, 'request');

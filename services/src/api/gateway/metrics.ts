@@ -1,6 +1,6 @@
 import type { ApiMetrics } from '../../metrics/api-metrics';
 import type { ResponseObserver } from './observe';
-import { elapsedMs, type RouteLabeler } from './request-context';
+import type { RouteLabeler } from './request-context';
 
 /** Observes every request into the app's prom-client registry (duration, 429s, auth failures, in flight). */
 export function recordMetrics(metrics: ApiMetrics, routeLabel: RouteLabeler): ResponseObserver {
@@ -15,9 +15,9 @@ export function recordMetrics(metrics: ApiMetrics, routeLabel: RouteLabeler): Re
   };
   return {
     start: () => metrics.inFlight.inc(),
-    done: (req, res, status) => {
+    done: (req, res, status, durationMs) => {
       metrics.inFlight.dec();
-      durationOf(req.method, routeLabel(req, res), status).observe(elapsedMs(res.locals.startedAt!) / 1000);
+      durationOf(req.method, routeLabel(req, res), status).observe(durationMs / 1000);
       if (res.locals.rateLimited) metrics.rateLimited.inc();
       if (res.locals.authFailure) metrics.authFailures.inc({ reason: res.locals.authFailure });
     },

@@ -1,12 +1,15 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { onResponseDone } from './request-context';
+import { elapsedMs, onResponseDone } from './request-context';
 
 /** One observation of every request: metrics, stats, the access log. */
 export interface ResponseObserver {
   /** When the request arrives, before anything answers it. */
   readonly start?: (req: Request, res: Response) => void;
-  /** Once, when the response is done (finished, or 499 when the client went away). */
-  readonly done: (req: Request, res: Response, status: number) => void;
+  /**
+   * Once, when the response is done (finished, or 499 when the client went away), with its duration:
+   * measured once, so the metrics, the stats and the log report the same latency.
+   */
+  readonly done: (req: Request, res: Response, status: number, durationMs: number) => void;
 }
 
 /**
@@ -19,7 +22,8 @@ export function observeResponses(observers: readonly ResponseObserver[]): Reques
   return (req, res, next) => {
     for (const start of starts) start(req, res);
     onResponseDone(res, (status) => {
-      for (const done of dones) done(req, res, status);
+      const durationMs = elapsedMs(res.locals.startedAt!);
+      for (const done of dones) done(req, res, status, durationMs);
     });
     next();
   };
