@@ -3,6 +3,7 @@ import type { ClientContext, Result } from 'ioredis';
 import type { RedisClient } from '../lib/redis';
 import { appKeys, type AppKeys } from '../lib/keys';
 import type { Campaign, CampaignInput, CampaignPatch, CampaignStatus, Channel } from './campaign';
+import { campaignJson, decodeCampaignRecord, encodeCampaignRecord, RecordItem } from './campaign-record';
 import { CampaignConflictError, InvalidCursorError, InvalidFlightError } from './errors';
 
 // The store's Lua commands, typed on every client and pipeline (ioredis' documented declaration merging).
@@ -14,6 +15,8 @@ declare module 'ioredis' {
     pcaCampaignDelete(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
     /** KEYS: one index; ARGV: doc key prefix, order, lex bound, count. Member, doc (null if gone), member, doc… */
     pcaCampaignPage(numKeys: number, ...keysAndArgs: string[]): Result<(string | null)[], Context>;
+    /** pcaCampaignPage with the reply as bytes (what the list endpoint sends on). */
+    pcaCampaignPageBuffer(numKeys: number, ...keysAndArgs: string[]): Result<(Buffer | null)[], Context>;
     /** KEYS: index members, count, one index per sort field, one doc per row; ARGV: index count, created_at's index, each row's staged fields. */
     pcaCampaignCommitStaged(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
   }
@@ -47,6 +50,13 @@ export interface ListOptions extends CampaignFilter {
 
 export interface Page {
   readonly items: Campaign[];
+  readonly next_cursor: string | null;
+}
+
+/** A page as its public JSON: `items` is the JSON array of the campaigns with their KPIs. */
+export interface PageJson {
+  readonly items: Buffer;
+  readonly count: number;
   readonly next_cursor: string | null;
 }
 
@@ -206,7 +216,7 @@ type Staged = [createdAt: string, head: string, tail: string, entry: string, ...
 
 type UpsertMode = 'create' | 'update' | 'upsert';
 
-/** Campaigns in Redis: one JSON string per campaign plus one lexicographic index per sort field. */
+/** Campaigns in Redis: one pre-serialized record per campaign (campaign-record.ts) plus one lexicographic index per sort field. */
 export class CampaignStore {
   private readonly keys: AppKeys;
 
@@ -240,7 +250,7 @@ export class CampaignStore {
       3 + SORT_FIELDS.length,
       ...this.scriptKeys(c.id),
       c.id,
-      JSON.stringify(c),
+      encodeCampaignRecord(c),
       mode,
       expectedVersion === undefined ? '' : String(expectedVersion),
       ...members,
@@ -277,8 +287,9 @@ export class CampaignStore {
 
   private stagedForm(input: CampaignInput & { id: string }, now: string): string {
     const c = this.toCampaign(input, input.id, undefined, now);
-    const json = JSON.stringify(c);
-    // In JSON text a `"` inside a value is escaped, so this sequence can only be the key itself.
+    const json = encodeCampaignRecord(c);
+    // In JSON text a `"` inside a value is escaped, so this sequence can only be the key itself (the
+    // record's KPIs and facts after the campaign's JSON hold no created_at).
     const at = json.lastIndexOf(CREATED_AT_KEY) + CREATED_AT_KEY.length;
     const members = SORT_FIELDS.map((f) => `${sortKey(c, f)}${SEP}${c.id}`);
     const staged: Staged = [c.created_at, json.slice(0, at), json.slice(at + c.created_at.length), JSON.stringify({ v: 1, m: members })];
@@ -305,13 +316,13 @@ export class CampaignStore {
 
   async get(id: string): Promise<Campaign | null> {
     const raw = await this.redis.get(this.keys.campaign(id));
-    return raw ? (JSON.parse(raw) as Campaign) : null;
+    return raw ? decodeCampaignRecord(raw) : null;
   }
 
   async getMany(ids: readonly string[]): Promise<Campaign[]> {
     if (ids.length === 0) return [];
     const raws = await this.redis.mget(ids.map((id) => this.keys.campaign(id)));
-    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Campaign);
+    return raws.filter((r): r is string => r !== null).map(decodeCampaignRecord);
   }
 
   /**
@@ -325,7 +336,7 @@ export class CampaignStore {
         this.redis.hget(this.keys.campaignIndexMembers, id),
       ]);
       if (!raw || !entry) return null;
-      const current = JSON.parse(raw) as Campaign;
+      const current = JSON.parse(campaignJson(raw)) as Campaign;
       const version = (JSON.parse(entry) as { v: number }).v;
       const next: Campaign = { ...current, ...patch, id, updated_at: this.now().toISOString() };
       if (next.start_date > next.end_date) {
@@ -348,30 +359,59 @@ export class CampaignStore {
 
   /** One page in index order after the cursor, filtered; never skips or repeats across pages. */
   async list(opts: ListOptions = {}): Promise<Page> {
+    return this.collect(opts, (sort, order, after, count) => this.pageAfter(sort, order, after, count), (raw) => {
+      const c = decodeCampaignRecord(raw);
+      return matches(c, opts) ? c : undefined;
+    });
+  }
+
+  /**
+   * The same page as `list`, as the list endpoint sends it: each campaign with its KPIs as of `asOf`,
+   * spliced from the stored records as bytes (no document is parsed or serialized).
+   */
+  async listJson(opts: ListOptions, asOf: Date): Promise<PageJson> {
+    const page = await this.collect(opts, (sort, order, after, count) => this.pageAfterBytes(sort, order, after, count), (raw, member) => {
+      const item = RecordItem.from(raw);
+      return matches({ ...item.facts, id: opts.ids ? memberId(member) : '' }, opts) ? item : undefined;
+    });
+    const parts: Buffer[] = [OPEN_ARRAY];
+    page.items.forEach((item, i) => {
+      if (i > 0) parts.push(COMMA);
+      parts.push(...item.json(asOf));
+    });
+    parts.push(CLOSE_ARRAY);
+    return { items: Buffer.concat(parts), count: page.items.length, next_cursor: page.next_cursor };
+  }
+
+  private async collect<Raw extends string | Buffer, T>(
+    opts: ListOptions,
+    read: (sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number) => Promise<{ members: Raw[]; docs: (Raw | null)[] }>,
+    keep: (raw: Raw, member: string | Buffer) => T | undefined,
+  ): Promise<{ items: T[]; next_cursor: string | null }> {
     const sort = opts.sort ?? 'start_date';
     const order = opts.order ?? 'desc';
     const limit = opts.limit ?? 20;
     let after = opts.cursor ? decodeCursor(opts.cursor, sort, order) : undefined;
-    const items: Campaign[] = [];
-    let lastMember: string | undefined;
+    const items: T[] = [];
+    let lastMember: Raw | undefined;
     // Unfiltered, one more than the page tells whether a next page exists; a filter may skip many.
     const chunk = isFiltered(opts) ? Math.max(limit * 2, 100) : limit + 1;
     for (;;) {
-      const { members, docs } = await this.pageAfter(sort, order, after, chunk);
+      const { members, docs } = await read(sort, order, after, chunk);
       if (members.length === 0) return { items, next_cursor: null };
       for (let i = 0; i < members.length; i++) {
         const raw = docs[i];
         if (!raw) continue;
-        const c = JSON.parse(raw) as Campaign;
-        if (!matches(c, opts)) continue;
+        const item = keep(raw, members[i]!);
+        if (item === undefined) continue;
         if (items.length === limit) {
-          return { items, next_cursor: encodeCursor(lastMember!, sort, order) };
+          return { items, next_cursor: encodeCursor(lastMember!.toString(), sort, order) };
         }
-        items.push(c);
+        items.push(item);
         lastMember = members[i];
       }
       if (members.length < chunk) return { items, next_cursor: null };
-      after = members[members.length - 1];
+      after = members[members.length - 1]!.toString();
     }
   }
 
@@ -388,7 +428,7 @@ export class CampaignStore {
     for (;;) {
       const { members, docs } = await this.pageAfter('start_date', 'asc', after, chunk);
       if (members.length === 0) return;
-      const batch = docs.filter((d): d is string => d !== null).map((d) => JSON.parse(d) as Campaign);
+      const batch = docs.filter((d): d is string => d !== null).map(decodeCampaignRecord);
       const kept = batch.filter((c) => matches(c, filter));
       if (kept.length) yield kept;
       if (members.length < chunk) return;
@@ -396,23 +436,53 @@ export class CampaignStore {
     }
   }
 
-  /** Up to `count` index members after `after` and their documents (null where one was deleted meanwhile), in one round trip. */
-  private async pageAfter(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number): Promise<{ members: string[]; docs: (string | null)[] }> {
+  /** Up to `count` index members after `after` and their records (null where one was deleted meanwhile), in one round trip. */
+  private async pageAfter(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number) {
+    return unflatten(await this.redis.pcaCampaignPage(...this.pageArgs(sort, order, after, count)));
+  }
+
+  private async pageAfterBytes(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number) {
+    return unflatten(await this.redis.pcaCampaignPageBuffer(...this.pageArgs(sort, order, after, count)));
+  }
+
+  private pageArgs(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number): [number, ...string[]] {
     const bound = after === undefined ? (order === 'asc' ? '-' : '+') : `(${after}`;
-    const flat = await this.redis.pcaCampaignPage(1, this.keys.campaignIndex(sort), this.keys.campaign(''), order, bound, String(count));
-    const members: string[] = [];
-    const docs: (string | null)[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      members.push(flat[i] as string);
-      docs.push(flat[i + 1] ?? null);
-    }
-    return { members, docs };
+    return [1, this.keys.campaignIndex(sort), this.keys.campaign(''), order, bound, String(count)];
   }
 }
 
+const OPEN_ARRAY = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE_ARRAY = Buffer.from(']');
+
+/** The script's flat reply (member, record, member, record…) as two lists. */
+function unflatten<Raw>(flat: (Raw | null)[]): { members: Raw[]; docs: (Raw | null)[] } {
+  const members: Raw[] = [];
+  const docs: (Raw | null)[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    members.push(flat[i] as Raw);
+    docs.push(flat[i + 1] ?? null);
+  }
+  return { members, docs };
+}
+
+const memberId = (member: string | Buffer) => {
+  const m = member.toString();
+  return m.slice(m.indexOf(SEP) + 1);
+};
+
 const isFiltered = (f: CampaignFilter) => f.ids !== undefined || f.channel !== undefined || f.status !== undefined || f.from !== undefined || f.to !== undefined;
 
-function matches(c: Campaign, f: CampaignFilter): boolean {
+/** What a filter looks at: a campaign, or a record's facts and its id. */
+interface Filterable {
+  readonly id: string;
+  readonly channel: string;
+  readonly status: string;
+  readonly start_date: string;
+  readonly end_date: string;
+}
+
+function matches(c: Filterable, f: CampaignFilter): boolean {
   if (f.ids && !f.ids.includes(c.id)) return false;
   if (f.channel && c.channel !== f.channel) return false;
   if (f.status && c.status !== f.status) return false;

@@ -48,10 +48,22 @@ export function ratio(numerator: number, denominator: number): number | null {
 
 const DAY_MS = 86_400_000;
 
+// Two Date.parse calls per campaign were a visible share of a list page, which repeats few dates.
+const dayStarts = new Map<string, number>();
+function dayStart(date: string): number {
+  let ms = dayStarts.get(date);
+  if (ms === undefined) {
+    if (dayStarts.size >= 10_000) dayStarts.clear();
+    ms = Date.parse(`${date}T00:00:00Z`);
+    dayStarts.set(date, ms);
+  }
+  return ms;
+}
+
 /** Share of the flight elapsed on `asOf` (inclusive days), clamped to [0, 1]. */
 export function elapsedShare(startDate: string, endDate: string, asOf: Date): number {
-  const start = Date.parse(`${startDate}T00:00:00Z`);
-  const end = Date.parse(`${endDate}T00:00:00Z`) + DAY_MS;
+  const start = dayStart(startDate);
+  const end = dayStart(endDate) + DAY_MS;
   const now = asOf.getTime();
   if (now <= start) return 0;
   if (now >= end) return 1;
@@ -90,16 +102,26 @@ export function addTotals(a: Totals, b: Totals): Totals {
   };
 }
 
-/** Rounds money to cents and ratios to 6 places for public JSON; null stays null. */
+/** Decimal places of each KPI in public JSON: money to 4, rates to 6. */
+export const KPI_PLACES: Readonly<Record<keyof Kpis, number>> = { ctr: 6, cpc: 4, cpm: 4, cpa: 4, conversion_rate: 6, roas: 4, budget_pacing: 4 };
+
+export const roundKpi = (v: number | null, places: number): number | null => (v === null ? null : Number(v.toFixed(places)));
+
+/** Rounds each KPI to its public places; null stays null. */
 export function roundKpis(k: Kpis): Kpis {
-  const r = (v: number | null, places: number) => (v === null ? null : Number(v.toFixed(places)));
+  const r = roundKpi;
   return {
-    ctr: r(k.ctr, 6),
-    cpc: r(k.cpc, 4),
-    cpm: r(k.cpm, 4),
-    cpa: r(k.cpa, 4),
-    conversion_rate: r(k.conversion_rate, 6),
-    roas: r(k.roas, 4),
-    budget_pacing: r(k.budget_pacing, 4),
+    ctr: r(k.ctr, KPI_PLACES.ctr),
+    cpc: r(k.cpc, KPI_PLACES.cpc),
+    cpm: r(k.cpm, KPI_PLACES.cpm),
+    cpa: r(k.cpa, KPI_PLACES.cpa),
+    conversion_rate: r(k.conversion_rate, KPI_PLACES.conversion_rate),
+    roas: r(k.roas, KPI_PLACES.roas),
+    budget_pacing: r(k.budget_pacing, KPI_PLACES.budget_pacing),
   };
+}
+
+/** Budget pacing alone (the one KPI that moves with the clock), as `computeKpis` gives it. */
+export function budgetPacing(budget: number, spend: number, startDate: string, endDate: string, asOf: Date): number | null {
+  return ratio(spend, budget * elapsedShare(startDate, endDate, asOf));
 }

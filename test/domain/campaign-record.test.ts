@@ -1,0 +1,68 @@
+import { Redis } from 'ioredis';
+import { CampaignStore, type ListOptions } from '../../services/src/domain/campaign-store';
+import type { Campaign, CampaignInput } from '../../services/src/domain/campaign';
+import { campaignJson, encodeCampaignRecord } from '../../services/src/domain/campaign-record';
+import { campaignKpis, roundKpis } from '../../services/src/domain/kpi';
+import { testPrefix, deleteByPrefix } from '../helpers/redis';
+
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+let prefix: string;
+let store: CampaignStore;
+beforeEach(() => {
+  prefix = testPrefix('record');
+  store = new CampaignStore(redis, prefix, () => new Date('2026-03-01T10:00:00Z'));
+});
+afterEach(() => deleteByPrefix(redis, prefix));
+afterAll(() => redis.quit());
+
+// Zero denominators (null KPIs), flights before/around/after the clock, JSON-hostile names, odd numbers.
+const inputs: (CampaignInput & { id: string })[] = [
+  { id: 'a', name: 'Plain', channel: 'search', status: 'active', start_date: '2026-01-01', end_date: '2026-06-30', budget: 1000, spend: 123.45, impressions: 10_000, clicks: 321, conversions: 7, revenue: 999.99, currency: 'USD' },
+  { id: 'b', name: 'Quote " and \\ and \u0001 and "kpis":{ and ünïcødé 🚀', channel: 'social', status: 'paused', start_date: '2026-03-01', end_date: '2026-03-01', budget: 0, spend: 0, impressions: 0, clicks: 0, conversions: 0, revenue: 0, currency: 'EUR' },
+  { id: 'c', name: 'Future', channel: 'video', status: 'draft', start_date: '2027-01-01', end_date: '2027-02-01', budget: 1e12, spend: 0.1, impressions: 3, clicks: 1, conversions: 0, revenue: 1 / 3, currency: 'GBP' },
+  { id: 'd', name: 'Past', channel: 'email', status: 'completed', start_date: '2025-01-01', end_date: '2025-12-31', budget: 50.5, spend: 77.777, impressions: 1e15, clicks: 999_999, conversions: 5, revenue: 0, currency: 'USD' },
+];
+
+const item = (c: Campaign, asOf: Date) => ({ ...c, kpis: roundKpis(campaignKpis(c, asOf)) });
+
+test('a record holds the campaign JSON exactly, and nothing a reader of created_at could mistake', () => {
+  for (const i of inputs) {
+    const c: Campaign = { ...i, created_at: '2026-02-01T00:00:00.000Z', updated_at: '2026-02-02T00:00:00.000Z' };
+    const rec = encodeCampaignRecord(c);
+    expect(campaignJson(rec)).toBe(JSON.stringify(c));
+    expect(rec.split('"created_at":"')).toHaveLength(2);
+  }
+});
+
+test('listJson sends exactly what list + KPIs as of the same instant would, filtered, sorted and paged', async () => {
+  await store.upsertMany(inputs);
+  for (const asOf of [new Date('2026-03-01T10:00:00Z'), new Date('2026-03-01T23:59:59.999Z'), new Date('2026-01-01T00:00:00Z')]) {
+    for (const opts of [{}, { sort: 'name', order: 'asc', limit: 2 }, { status: 'paused' }, { from: '2026-02-01', to: '2026-04-01', sort: 'budget' }] as ListOptions[]) {
+      let cursor: string | undefined;
+      do {
+        const [objects, json] = await Promise.all([store.list({ ...opts, cursor }), store.listJson({ ...opts, cursor }, asOf)]);
+        expect(JSON.parse(json.items.toString('utf8'))).toEqual(objects.items.map((c) => item(c, asOf)));
+        expect(json.count).toBe(objects.items.length);
+        expect(json.next_cursor).toBe(objects.next_cursor);
+        cursor = json.next_cursor ?? undefined;
+      } while (cursor);
+    }
+  }
+});
+
+test('campaigns stored before pre-serialized records are read by every reader and rewritten on update', async () => {
+  const old: Campaign = { ...inputs[0]!, id: 'old', created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' };
+  await store.upsertMany([{ ...inputs[0]!, id: 'old' }]);
+  // what an earlier version wrote: the campaign's JSON alone
+  await redis.set(`${prefix}:campaign:old`, JSON.stringify(old));
+  const asOf = new Date('2026-03-01T10:00:00Z');
+  expect(await store.get('old')).toEqual(old);
+  expect(await store.getMany(['old'])).toEqual([old]);
+  expect(JSON.parse((await store.listJson({}, asOf)).items.toString())).toEqual([item(old, asOf)]);
+  const chunks: Campaign[][] = [];
+  for await (const chunk of store.iterate()) chunks.push(chunk);
+  expect(chunks).toEqual([[old]]);
+  const updated = await store.update('old', { spend: 500 });
+  expect(updated).toMatchObject({ id: 'old', spend: 500, created_at: old.created_at });
+  expect(await redis.get(`${prefix}:campaign:old`)).toBe(encodeCampaignRecord(updated!));
+});
