@@ -2,7 +2,8 @@ import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { RedisClient } from '../../lib/redis';
 import type { Logger } from 'pino';
-import { rateLimitLogger, redisRateLimitStore } from '../../lib/rate-limit-store';
+import { LeasedRateLimitStore } from '../../lib/leased-rate-limit-store';
+import { rateLimitLogger } from '../../lib/rate-limit-store';
 import { ApiError, sendProblem } from '../errors';
 
 export interface RateLimitGatewayOptions {
@@ -25,7 +26,8 @@ export interface RateLimitGatewayOptions {
 }
 
 /**
- * Rate limit per client IP, shared by every replica through Redis, counted before authentication so
+ * Rate limit per client IP, shared by every replica through Redis (leased in blocks for busy clients:
+ * lib/leased-rate-limit-store.ts), counted before authentication so
  * floods of bad credentials are limited too. `req.ip` follows the app's `trust proxy` setting, which
  * app.ts sets to exactly TRUST_PROXY_HOPS: at 0 a client-supplied X-Forwarded-For is ignored.
  * Headers: `RateLimit` and `RateLimit-Policy` (IETF draft 8) and `Retry-After` on a 429.
@@ -44,7 +46,7 @@ export function rateLimitGateway(opts: RateLimitGatewayOptions): RequestHandler 
     passOnStoreError: opts.failOpen ?? true,
     skip: (req) => exempt.has(req.path),
     keyGenerator: (req) => clientKey(req.ip),
-    store: redisRateLimitStore(opts.redis, opts.keyPrefix),
+    store: new LeasedRateLimitStore(opts.redis, { prefix: opts.keyPrefix, limit, windowMs }),
     // TRUST_PROXY_HOPS decides req.ip; at 0 a forwarded header from the client is expected noise.
     validate: { xForwardedForHeader: false },
     logger: rateLimitLogger(opts.logger),
