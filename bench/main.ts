@@ -104,7 +104,11 @@ async function main(): Promise<number> {
     '',
     formatLines(figures.list),
     '',
-    missed.length ? `targets MISSED: ${missed.map((f) => `${f.name} ${f.verdict!.text}`).join('; ')}` : 'all targets met',
+    missed.length
+      ? `targets MISSED: ${missed.map((f) => `${f.name} ${f.verdict!.text}`).join('; ')}`
+      : figures.errors.length
+        ? 'no target missed among the sections that ran'
+        : 'all targets met',
     ...figures.errors.map((e) => `section ${e.section} could not run: ${e.message}`),
     `results written to ${file}`,
   ];

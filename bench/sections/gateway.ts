@@ -46,7 +46,8 @@ const idsOf = (body: unknown) => ((body as { items?: { id: string }[] }).items ?
 /**
  * Figures 1 and 2: GET /api/v1/campaigns?limit=20 through the real API process (tracing as shipped, with
  * every request sampled, and off), the same handler on bare Express, the same page pre-serialized on
- * Express and on raw node:http from memory; then a client being rate limited.
+ * Express and on raw node:http from memory, and on Express with one GET of it from Redis per request (the
+ * floor of reading Redis per request); then a client being rate limited.
  * Rounds alternate between the targets (in reverse order every other round) so a busy moment or a slow
  * drift of a shared machine hits all of them alike.
  */
@@ -64,7 +65,7 @@ export async function benchGateway(ctx: BenchContext): Promise<void> {
   });
   const baseline = { REDIS_URL: ctx.redisUrl, REDIS_KEY_PREFIX: prefix };
 
-  ctx.log(`gateway: ${seeded} campaigns seeded; starting 7 servers`);
+  ctx.log(`gateway: ${seeded} campaigns seeded; starting 8 servers`);
   const targets = await Promise.all([
     // Sampling as shipped (the SDK's default ratio): the figure the targets are about.
     startTarget('gateway', [MAIN_JS, 'api'], apiEnv(true, 1_000_000), { telemetry: true }),
@@ -72,6 +73,7 @@ export async function benchGateway(ctx: BenchContext): Promise<void> {
     startTarget('gateway_untraced', [MAIN_JS, 'api'], apiEnv(false, 1_000_000), { telemetry: true }),
     startTarget('bare_express', [childScript('bare-express')], baseline),
     startTarget('preserialized_express', [childScript('preserialized-express')], baseline),
+    startTarget('one_round_trip_express', [childScript('one-round-trip-express')], baseline),
     startTarget('raw_http', [childScript('raw-http')], baseline),
     startTarget('rate_limited', [MAIN_JS, 'api'], apiEnv(true, 1), { telemetry: true, expectStatus: 429 }),
   ]);
@@ -162,6 +164,12 @@ export async function benchGateway(ctx: BenchContext): Promise<void> {
       figures.add(`bare_vs_preserialized_express_c${c}_rps_ratio`, '×', pairedRatios(rps('bare_express'), rps('preserialized_express')), {
         verdictOf: (m) => atLeast(m, 0.5),
         note: 'the list handler (Redis read, KPIs, JSON) vs Express sending the page from memory',
+      });
+      figures.add(`one_round_trip_vs_preserialized_express_c${c}_rps_ratio`, '×', pairedRatios(rps('one_round_trip_express'), rps('preserialized_express')), {
+        note: 'the floor of any handler that reads Redis per request: one GET of the finished page',
+      });
+      figures.add(`bare_vs_one_round_trip_express_c${c}_rps_ratio`, '×', pairedRatios(rps('bare_express'), rps('one_round_trip_express')), {
+        note: 'the list handler vs that floor',
       });
       figures.add(`bare_vs_raw_http_c${c}_rps_ratio`, '×', pairedRatios(rps('bare_express'), rps('raw_http')), {
         note: 'Express + Redis read vs the ceiling',

@@ -66,3 +66,49 @@ test('campaigns stored before pre-serialized records are read by every reader an
   expect(updated).toMatchObject({ id: 'old', spend: 500, created_at: old.created_at });
   expect(await redis.get(`${prefix}:campaign:old`)).toBe(encodeCampaignRecord(updated!));
 });
+
+describe('held list pages', () => {
+  const page = async (s: CampaignStore, asOf = new Date('2026-03-01T10:00:00Z'), opts: ListOptions = {}) =>
+    JSON.parse((await s.listJson(opts, asOf)).items.toString()) as (Campaign & { kpis: unknown })[];
+
+  test('a page held by one replica shows every write another replica makes, at once', async () => {
+    const reader = new CampaignStore(redis, prefix);
+    const writer = new CampaignStore(redis, prefix);
+    await writer.upsertMany(inputs);
+    expect((await page(reader)).map((c) => c.id).sort()).toEqual(['a', 'b', 'c', 'd']);
+    await page(reader); // held now
+    await writer.create({ ...inputs[0]!, id: 'e', name: 'New' });
+    expect((await page(reader)).map((c) => c.id)).toContain('e');
+    await writer.update('a', { name: 'Renamed' });
+    expect((await page(reader)).find((c) => c.id === 'a')?.name).toBe('Renamed');
+    await writer.delete('b');
+    expect((await page(reader)).map((c) => c.id)).not.toContain('b');
+    await writer.upsertMany([{ ...inputs[2]!, spend: 42 }]);
+    expect((await page(reader)).find((c) => c.id === 'c')?.spend).toBe(42);
+    const filtered = { status: 'completed' as const, sort: 'name' as const };
+    expect((await page(reader, undefined, filtered)).map((c) => c.id)).toEqual(['d']);
+    await writer.update('a', { status: 'completed' });
+    expect((await page(reader, undefined, filtered)).map((c) => c.id)).toEqual(['a', 'd']); // name, descending: Renamed, Past
+  });
+
+  test('a held page answers like a fresh read, with budget pacing as of each call', async () => {
+    const held = new CampaignStore(redis, prefix);
+    await held.upsertMany(inputs);
+    await page(held);
+    for (const asOf of [new Date('2026-03-01T10:00:00Z'), new Date('2026-05-17T03:04:05Z')]) {
+      expect(await page(held, asOf)).toEqual(await page(new CampaignStore(redis, prefix), asOf));
+    }
+  });
+
+  test('is answered from what it holds while the store version stands, and re-read after at most 2 s', async () => {
+    const held = new CampaignStore(redis, prefix);
+    await held.upsertMany(inputs);
+    await page(held);
+    // a writer that does not replace the version (a replica of the previous release)
+    const old = (await held.get('a'))!;
+    await redis.set(`${prefix}:campaign:a`, JSON.stringify({ ...old, name: 'Written by an old replica' }));
+    expect((await page(held)).find((c) => c.id === 'a')?.name).toBe('Plain');
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await page(held)).find((c) => c.id === 'a')?.name).toBe('Written by an old replica');
+  });
+});

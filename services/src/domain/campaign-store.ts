@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { ClientContext, Result } from 'ioredis';
 import type { RedisClient } from '../lib/redis';
 import { appKeys, type AppKeys } from '../lib/keys';
@@ -9,15 +10,18 @@ import { CampaignConflictError, InvalidCursorError, InvalidFlightError } from '.
 // The store's Lua commands, typed on every client and pipeline (ioredis' documented declaration merging).
 declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    /** KEYS: campaign, index members, count, one index per sort field; ARGV: id, json, mode, expected version, members. */
+    /** KEYS: campaign, index members, count, one index per sort field, version; ARGV: id, json, mode, expected version, members, token. */
     pcaCampaignUpsert(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
-    /** KEYS as for the upsert; ARGV: id. */
+    /** KEYS as for the upsert; ARGV: id, token. */
     pcaCampaignDelete(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
-    /** KEYS: one index; ARGV: doc key prefix, order, lex bound, count. Member, doc (null if gone), member, doc… */
-    pcaCampaignPage(numKeys: number, ...keysAndArgs: string[]): Result<(string | null)[], Context>;
+    /**
+     * KEYS: one index, version; ARGV: doc key prefix, order, lex bound, count, the version the caller holds
+     * the page for. Version, 1 when that is still current; else version, 0, member, doc (null if gone), member, doc…
+     */
+    pcaCampaignPage(numKeys: number, ...keysAndArgs: string[]): Result<(string | number | null)[], Context>;
     /** pcaCampaignPage with the reply as bytes (what the list endpoint sends on). */
-    pcaCampaignPageBuffer(numKeys: number, ...keysAndArgs: string[]): Result<(Buffer | null)[], Context>;
-    /** KEYS: index members, count, one index per sort field, one doc per row; ARGV: index count, created_at's index, each row's staged fields. */
+    pcaCampaignPageBuffer(numKeys: number, ...keysAndArgs: string[]): Result<(Buffer | number | null)[], Context>;
+    /** KEYS: index members, count, one index per sort field, one doc per row, version; ARGV: index count, created_at's index, each row's staged fields, token. */
     pcaCampaignCommitStaged(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
   }
 }
@@ -78,7 +82,7 @@ function sortKey(c: Campaign, field: SortField): string {
 }
 
 // Upsert with index maintenance in one atomic step. Version check makes PATCH safe under concurrency.
-// KEYS: doc, members-hash, count, idx_1..idx_n   ARGV: id, json, mode, expectedVersion, member_1..member_n
+// KEYS: doc, members-hash, count, idx_1..idx_n, store version   ARGV: id, json, mode, expectedVersion, member_1..member_n, token
 const UPSERT = `
 local entry = redis.call('HGET', KEYS[2], ARGV[1])
 local mode = ARGV[3]
@@ -94,17 +98,18 @@ else
   redis.call('INCR', KEYS[3])
 end
 local members = {}
-for i = 4, #KEYS do
+for i = 4, #KEYS - 1 do
   local m = ARGV[i + 1]
   redis.call('ZADD', KEYS[i], 0, m)
   members[#members + 1] = m
 end
 redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[#KEYS], ARGV[#ARGV])
 redis.call('HSET', KEYS[2], ARGV[1], cjson.encode({ v = version + 1, m = members }))
 return version + 1
 `;
 
-// KEYS: doc, members-hash, count, idx_1..idx_n   ARGV: id
+// KEYS: doc, members-hash, count, idx_1..idx_n, store version   ARGV: id, token
 const DELETE = `
 local entry = redis.call('HGET', KEYS[2], ARGV[1])
 if not entry then return 0 end
@@ -113,29 +118,33 @@ for i, m in ipairs(old.m) do redis.call('ZREM', KEYS[3 + i], m) end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[1])
 redis.call('DECR', KEYS[3])
+redis.call('SET', KEYS[#KEYS], ARGV[2])
 return 1
 `;
 
 // A page of the index and its documents in one round trip (read-only). The doc keys are derived from
 // the members: on Redis Cluster they share the index's slot, since a cluster prefix carries a hash tag.
-// KEYS: idx   ARGV: doc key prefix, 'asc' | 'desc', lex bound, count
+// A caller that holds the page for the current store version gets only that answer back.
+// KEYS: idx, store version   ARGV: doc key prefix, 'asc' | 'desc', lex bound, count, held version
 const PAGE = `
+local version = redis.call('GET', KEYS[2]) or ''
+if ARGV[5] ~= '' and version == ARGV[5] then return { version, 1 } end
 local members
 if ARGV[2] == 'asc' then
   members = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[3], '+', 'LIMIT', 0, tonumber(ARGV[4]))
 else
   members = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[3], '-', 'LIMIT', 0, tonumber(ARGV[4]))
 end
-if #members == 0 then return {} end
+if #members == 0 then return { version, 0 } end
 local keys = {}
 for i, m in ipairs(members) do
   keys[i] = ARGV[1] .. string.sub(m, string.find(m, '\\0', 1, true) + 1)
 end
 local docs = redis.call('MGET', unpack(keys))
-local out = {}
+local out = { version, 0 }
 for i, m in ipairs(members) do
-  out[2 * i - 1] = m
-  out[2 * i] = docs[i]
+  out[2 * i + 1] = m
+  out[2 * i + 2] = docs[i]
 end
 return out
 `;
@@ -145,13 +154,13 @@ return out
 // keeps its created_at (read from its created_at member); an index member that did not change is not
 // rewritten, so replaying a batch is cheap and harmless. Each index's new members are added in order: each
 // insert then walks the skiplist next to the one before.
-// KEYS: members-hash, count, idx_1..idx_n, doc_1..doc_r
-// ARGV: n, created_at's index, then per row: id, created_at, doc head, doc tail, entry if new, n-1 members
+// KEYS: members-hash, count, idx_1..idx_n, doc_1..doc_r, store version
+// ARGV: n, created_at's index, then per row: id, created_at, doc head, doc tail, entry if new, n-1 members; token
 const COMMIT_STAGED = `
 local NIDX = tonumber(ARGV[1])
 local CI = tonumber(ARGV[2])
 local W = 4 + NIDX
-local rows = (#ARGV - 2) / W
+local rows = (#ARGV - 3) / W
 local ids = {}
 for r = 1, rows do ids[r] = ARGV[3 + (r - 1) * W] end
 local entries = redis.call('HMGET', KEYS[1], unpack(ids))
@@ -205,6 +214,7 @@ end
 redis.call('MSET', unpack(docs))
 redis.call('HSET', KEYS[1], unpack(hash))
 if created_count > 0 then redis.call('INCRBY', KEYS[2], created_count) end
+redis.call('SET', KEYS[#KEYS], ARGV[#ARGV])
 return rows
 `;
 
@@ -219,6 +229,7 @@ type UpsertMode = 'create' | 'update' | 'upsert';
 /** Campaigns in Redis: one pre-serialized record per campaign (campaign-record.ts) plus one lexicographic index per sort field. */
 export class CampaignStore {
   private readonly keys: AppKeys;
+  private readonly pages = new Map<string, HeldPage>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -241,19 +252,21 @@ export class CampaignStore {
       this.keys.campaignIndexMembers,
       this.keys.campaignCount,
       ...SORT_FIELDS.map((f) => this.keys.campaignIndex(f)),
+      this.keys.campaignVersion,
     ];
   }
 
   private async write(c: Campaign, mode: UpsertMode, expectedVersion?: number): Promise<number> {
     const members = SORT_FIELDS.map((f) => `${sortKey(c, f)}${SEP}${c.id}`);
     return this.redis.pcaCampaignUpsert(
-      3 + SORT_FIELDS.length,
+      4 + SORT_FIELDS.length,
       ...this.scriptKeys(c.id),
       c.id,
       encodeCampaignRecord(c),
       mode,
       expectedVersion === undefined ? '' : String(expectedVersion),
       ...members,
+      versionToken(),
     );
   }
 
@@ -305,12 +318,14 @@ export class CampaignStore {
     const args: string[] = [String(SORT_FIELDS.length), String(CREATED_AT_INDEX + 1)];
     for (const [id, staged] of rows) args.push(id, ...(JSON.parse(staged) as Staged));
     return this.redis.pcaCampaignCommitStaged(
-      2 + SORT_FIELDS.length + rows.length,
+      3 + SORT_FIELDS.length + rows.length,
       this.keys.campaignIndexMembers,
       this.keys.campaignCount,
       ...SORT_FIELDS.map((f) => this.keys.campaignIndex(f)),
       ...rows.map(([id]) => this.keys.campaign(id)),
+      this.keys.campaignVersion,
       ...args,
+      versionToken(),
     );
   }
 
@@ -350,7 +365,7 @@ export class CampaignStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.redis.pcaCampaignDelete(3 + SORT_FIELDS.length, ...this.scriptKeys(id), id)) === 1;
+    return (await this.redis.pcaCampaignDelete(4 + SORT_FIELDS.length, ...this.scriptKeys(id), id, versionToken())) === 1;
   }
 
   async count(): Promise<number> {
@@ -359,21 +374,35 @@ export class CampaignStore {
 
   /** One page in index order after the cursor, filtered; never skips or repeats across pages. */
   async list(opts: ListOptions = {}): Promise<Page> {
-    return this.collect(opts, (sort, order, after, count) => this.pageAfter(sort, order, after, count), (raw) => {
+    const page = await this.collect(opts, (sort, order, after, count) => this.pageAfter(sort, order, after, count), (raw) => {
       const c = decodeCampaignRecord(raw);
       return matches(c, opts) ? c : undefined;
     });
+    return { items: page.items, next_cursor: page.next_cursor };
   }
 
   /**
    * The same page as `list`, as the list endpoint sends it: each campaign with its KPIs as of `asOf`,
-   * spliced from the stored records as bytes (no document is parsed or serialized).
+   * spliced from the stored records as bytes (no document is parsed or serialized). The page's records
+   * are kept per query and validated on every call, in the same single round trip, by the store's
+   * version: while no campaign changed, Redis answers "still current" instead of sending them again.
    */
   async listJson(opts: ListOptions, asOf: Date): Promise<PageJson> {
-    const page = await this.collect(opts, (sort, order, after, count) => this.pageAfterBytes(sort, order, after, count), (raw, member) => {
-      const item = RecordItem.from(raw);
-      return matches({ ...item.facts, id: opts.ids ? memberId(member) : '' }, opts) ? item : undefined;
-    });
+    const key = pageCacheKey(opts);
+    const held = this.pages.get(key);
+    const current = held && performance.now() - held.at < PAGE_CACHE_MAX_AGE_MS ? held : undefined;
+    const read = await this.collect(
+      opts,
+      (sort, order, after, count, heldVersion) => this.pageAfterBytes(sort, order, after, count, heldVersion),
+      (raw, member) => {
+        const item = RecordItem.from(raw);
+        return matches({ ...item.facts, id: opts.ids ? memberId(member) : '' }, opts) ? item : undefined;
+      },
+      current?.version,
+    );
+    // a hit only comes back for the version of the page held (current)
+    const page: { items: RecordItem[]; next_cursor: string | null } = read.hit ? current! : read;
+    if (!read.hit && read.version) this.holdPage(key, { items: read.items, next_cursor: read.next_cursor, version: read.version, at: performance.now() });
     const parts: Buffer[] = [OPEN_ARRAY];
     page.items.forEach((item, i) => {
       if (i > 0) parts.push(COMMA);
@@ -383,11 +412,18 @@ export class CampaignStore {
     return { items: Buffer.concat(parts), count: page.items.length, next_cursor: page.next_cursor };
   }
 
+  private holdPage(key: string, page: HeldPage): void {
+    if (this.pages.size >= MAX_HELD_PAGES && !this.pages.has(key)) this.pages.clear();
+    this.pages.set(key, page);
+  }
+
+  /** Walks the index in chunks until the page is full. With `heldVersion`, the first chunk may answer that it is still current. */
   private async collect<Raw extends string | Buffer, T>(
     opts: ListOptions,
-    read: (sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number) => Promise<{ members: Raw[]; docs: (Raw | null)[] }>,
+    read: (sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number, heldVersion?: string) => Promise<Chunk<Raw>>,
     keep: (raw: Raw, member: string | Buffer) => T | undefined,
-  ): Promise<{ items: T[]; next_cursor: string | null }> {
+    heldVersion?: string,
+  ): Promise<{ items: T[]; next_cursor: string | null; version: string; hit: boolean }> {
     const sort = opts.sort ?? 'start_date';
     const order = opts.order ?? 'desc';
     const limit = opts.limit ?? 20;
@@ -396,21 +432,24 @@ export class CampaignStore {
     let lastMember: Raw | undefined;
     // Unfiltered, one more than the page tells whether a next page exists; a filter may skip many.
     const chunk = isFiltered(opts) ? Math.max(limit * 2, 100) : limit + 1;
+    let version: string | undefined;
     for (;;) {
-      const { members, docs } = await read(sort, order, after, chunk);
-      if (members.length === 0) return { items, next_cursor: null };
+      const { members, docs, ...state } = await read(sort, order, after, chunk, version === undefined ? heldVersion : undefined);
+      // the version the page is held for is the one its first chunk was read at
+      version ??= state.version;
+      if (state.hit) return { items, next_cursor: null, version, hit: true };
+      const done = (next_cursor: string | null) => ({ items, next_cursor, version: version!, hit: false });
+      if (members.length === 0) return done(null);
       for (let i = 0; i < members.length; i++) {
         const raw = docs[i];
         if (!raw) continue;
         const item = keep(raw, members[i]!);
         if (item === undefined) continue;
-        if (items.length === limit) {
-          return { items, next_cursor: encodeCursor(lastMember!.toString(), sort, order) };
-        }
+        if (items.length === limit) return done(encodeCursor(lastMember!.toString(), sort, order));
         items.push(item);
         lastMember = members[i];
       }
-      if (members.length < chunk) return { items, next_cursor: null };
+      if (members.length < chunk) return done(null);
       after = members[members.length - 1]!.toString();
     }
   }
@@ -437,17 +476,17 @@ export class CampaignStore {
   }
 
   /** Up to `count` index members after `after` and their records (null where one was deleted meanwhile), in one round trip. */
-  private async pageAfter(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number) {
-    return unflatten(await this.redis.pcaCampaignPage(...this.pageArgs(sort, order, after, count)));
+  private async pageAfter(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number): Promise<Chunk<string>> {
+    return unflatten(await this.redis.pcaCampaignPage(...this.pageArgs(sort, order, after, count, undefined)));
   }
 
-  private async pageAfterBytes(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number) {
-    return unflatten(await this.redis.pcaCampaignPageBuffer(...this.pageArgs(sort, order, after, count)));
+  private async pageAfterBytes(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number, heldVersion?: string): Promise<Chunk<Buffer>> {
+    return unflatten(await this.redis.pcaCampaignPageBuffer(...this.pageArgs(sort, order, after, count, heldVersion)));
   }
 
-  private pageArgs(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number): [number, ...string[]] {
+  private pageArgs(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number, heldVersion: string | undefined): [number, ...string[]] {
     const bound = after === undefined ? (order === 'asc' ? '-' : '+') : `(${after}`;
-    return [1, this.keys.campaignIndex(sort), this.keys.campaign(''), order, bound, String(count)];
+    return [2, this.keys.campaignIndex(sort), this.keys.campaignVersion, this.keys.campaign(''), order, bound, String(count), heldVersion ?? ''];
   }
 }
 
@@ -455,16 +494,45 @@ const OPEN_ARRAY = Buffer.from('[');
 const COMMA = Buffer.from(',');
 const CLOSE_ARRAY = Buffer.from(']');
 
-/** The script's flat reply (member, record, member, record…) as two lists. */
-function unflatten<Raw>(flat: (Raw | null)[]): { members: Raw[]; docs: (Raw | null)[] } {
+/** One read of the index: the store's version, whether the held page is still current, else members and records. */
+interface Chunk<Raw> {
+  readonly version: string;
+  readonly hit: boolean;
+  readonly members: Raw[];
+  readonly docs: (Raw | null)[];
+}
+
+/** The page script's flat reply (version, hit, then member, record, member, record…). */
+function unflatten<Raw extends string | Buffer>(flat: (Raw | number | null)[]): Chunk<Raw> {
   const members: Raw[] = [];
   const docs: (Raw | null)[] = [];
-  for (let i = 0; i < flat.length; i += 2) {
+  for (let i = 2; i < flat.length; i += 2) {
     members.push(flat[i] as Raw);
-    docs.push(flat[i + 1] ?? null);
+    docs.push((flat[i + 1] as Raw | null) ?? null);
   }
-  return { members, docs };
+  return { version: String(flat[0] ?? ''), hit: flat[1] === 1, members, docs };
 }
+
+/** A page a replica holds, and the store version it was read at. */
+interface HeldPage {
+  readonly items: RecordItem[];
+  readonly next_cursor: string | null;
+  readonly version: string;
+  readonly at: number;
+}
+
+/**
+ * Held pages are also re-read after this long: a writer that does not replace the version (a replica of
+ * the previous release during a rolling upgrade) is seen within it.
+ */
+const PAGE_CACHE_MAX_AGE_MS = 2000;
+/** Distinct queries held per replica; past this the table starts over. */
+const MAX_HELD_PAGES = 256;
+
+const versionToken = () => randomBytes(9).toString('base64url');
+
+const pageCacheKey = (o: ListOptions) =>
+  JSON.stringify([o.sort ?? 'start_date', o.order ?? 'desc', o.limit ?? 20, o.cursor ?? '', o.channel ?? '', o.status ?? '', o.from ?? '', o.to ?? '', o.ids ?? []]);
 
 const memberId = (member: string | Buffer) => {
   const m = member.toString();

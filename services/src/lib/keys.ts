@@ -9,6 +9,8 @@ export function appKeys(prefix: string) {
     campaignIndexMembers: `${prefix}:campaign-index-members`,
     campaignIndex: (field: string) => `${prefix}:campaigns:idx:${field}`,
     campaignCount: `${prefix}:campaigns:count`,
+    /** A random token every campaign write replaces: what a replica's cached list page is validated by. */
+    campaignVersion: `${prefix}:campaigns:version`,
     seeded: `${prefix}:seeded`,
     rateLimit: `${prefix}:rl:`,
     dashboardLoginFailures: `${prefix}:dashboard-login:`,
