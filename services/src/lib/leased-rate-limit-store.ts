@@ -81,18 +81,26 @@ export class LeasedRateLimitStore implements Store {
 
   async increment(key: string): Promise<IncrementResponse> {
     for (;;) {
+      const local = this.hitLocally(key);
+      if (local) return local;
       const w = this.window(key);
-      if (w.used < w.granted) {
-        w.used++;
-        return { totalHits: w.base + w.used, resetTime: new Date(w.resetAt) };
-      }
-      if (w.exhausted) return { totalHits: this.opts.limit + 1, resetTime: new Date(w.resetAt) };
       // one lease in flight per client: concurrent requests wait for it, then spend from it
       w.leasing ??= this.lease(key, w).finally(() => {
         w.leasing = undefined;
       });
       await w.leasing;
     }
+  }
+
+  /** The hit counted from this replica's lease, or refused locally; undefined when Redis must be asked (`increment`). */
+  hitLocally(key: string): IncrementResponse | undefined {
+    const w = this.window(key);
+    if (w.used < w.granted) {
+      w.used++;
+      return { totalHits: w.base + w.used, resetTime: new Date(w.resetAt) };
+    }
+    if (w.exhausted) return { totalHits: this.opts.limit + 1, resetTime: new Date(w.resetAt) };
+    return undefined;
   }
 
   /** Gives a hit back (express-rate-limit's skip options): locally when it came from a lease, else in Redis. */

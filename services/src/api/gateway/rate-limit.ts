@@ -1,5 +1,6 @@
-import type { RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { createHash } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { ipKeyGenerator, type IncrementResponse } from 'express-rate-limit';
 import type { RedisClient } from '../../lib/redis';
 import type { Logger } from 'pino';
 import { LeasedRateLimitStore } from '../../lib/leased-rate-limit-store';
@@ -27,53 +28,76 @@ export interface RateLimitGatewayOptions {
 
 /**
  * Rate limit per client IP, shared by every replica through Redis (leased in blocks for busy clients:
- * lib/leased-rate-limit-store.ts), counted before authentication so
- * floods of bad credentials are limited too. `req.ip` follows the app's `trust proxy` setting, which
- * app.ts sets to exactly TRUST_PROXY_HOPS: at 0 a client-supplied X-Forwarded-For is ignored.
- * Headers: `RateLimit` and `RateLimit-Policy` (IETF draft 8) and `Retry-After` on a 429.
+ * lib/leased-rate-limit-store.ts), counted before authentication so floods of bad credentials are
+ * limited too. `req.ip` follows the app's `trust proxy` setting, which app.ts sets to exactly
+ * TRUST_PROXY_HOPS: at 0 a client-supplied X-Forwarded-For is ignored. Headers: `RateLimit` and
+ * `RateLimit-Policy` (IETF draft 8, as express-rate-limit writes them) and `Retry-After` on a 429.
+ * A hit served from the replica's lease is answered synchronously: no promise, no Redis call.
  */
 export function rateLimitGateway(opts: RateLimitGatewayOptions): RequestHandler {
   const limit = opts.limit ?? 100;
-  const clientKey = cachedClientKey();
   const windowMs = opts.windowMs ?? 60_000;
+  const windowSeconds = Math.ceil(windowMs / 1000);
+  const name = `${limit}-per-${windowSeconds}s`;
+  const failOpen = opts.failOpen ?? true;
+  const clientKey = cachedClientKey();
   const exempt = new Set(opts.exemptPaths ?? ['/health', '/ready', '/metrics']);
-  return rateLimit({
-    windowMs,
-    limit,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    identifier: `${limit}-per-${Math.ceil(windowMs / 1000)}s`,
-    passOnStoreError: opts.failOpen ?? true,
-    skip: (req) => exempt.has(req.path),
-    keyGenerator: (req) => clientKey(req.ip),
-    store: new LeasedRateLimitStore(opts.redis, { prefix: opts.keyPrefix, limit, windowMs }),
-    // TRUST_PROXY_HOPS decides req.ip; at 0 a forwarded header from the client is expected noise.
-    validate: { xForwardedForHeader: false },
-    logger: rateLimitLogger(opts.logger),
-    handler: (req, res) => {
-      res.locals.rateLimited = true;
-      sendProblem(req, res, new ApiError(429, 'rate_limited', `more than ${limit} requests in ${Math.ceil(windowMs / 1000)} s from this client; retry after the time in Retry-After`));
-    },
-  });
+  const store = new LeasedRateLimitStore(opts.redis, { prefix: opts.keyPrefix, limit, windowMs });
+  const log = rateLimitLogger(opts.logger);
+
+  const answer = (req: Request, res: Response, next: NextFunction, key: ClientKey, hit: IncrementResponse) => {
+    const resetSeconds = Math.max(0, Math.ceil((hit.resetTime!.getTime() - Date.now()) / 1000));
+    res.setHeader('RateLimit', `"${name}"; r=${Math.max(limit - hit.totalHits, 0)}; t=${resetSeconds}`);
+    res.setHeader('RateLimit-Policy', `"${name}"; q=${limit}; w=${windowSeconds}; pk=:${key.partition}:`);
+    if (hit.totalHits <= limit) return next();
+    res.setHeader('Retry-After', String(resetSeconds));
+    res.locals.rateLimited = true;
+    sendProblem(req, res, new ApiError(429, 'rate_limited', `more than ${limit} requests in ${windowSeconds} s from this client; retry after the time in Retry-After`));
+  };
+
+  return (req, res, next) => {
+    if (exempt.has(req.path)) return next();
+    const key = clientKey(req.ip);
+    const local = store.hitLocally(key.id);
+    if (local) return answer(req, res, next, key, local);
+    store.increment(key.id).then(
+      (hit) => answer(req, res, next, key, hit),
+      (err: unknown) => {
+        // Redis could not count: let the request through un-counted, or answer 503 through the error path
+        if (!failOpen) return next(err);
+        log.error(err);
+        next();
+      },
+    );
+  };
+}
+
+interface ClientKey {
+  /** express-rate-limit's key for the address: what the counter is stored under. */
+  readonly id: string;
+  /** `pk` of RateLimit-Policy: a short hash of the key, never the address itself. */
+  readonly partition: string;
 }
 
 /** Distinct client addresses remembered; past this the cache starts over (a flood of addresses costs no memory). */
 const MAX_CACHED_KEYS = 10_000;
 
 /**
- * express-rate-limit's own key (`ipKeyGenerator`: an IPv4-mapped address as IPv4, IPv6 by /56 subnet),
- * remembered per address: parsing IPv6 on every request, as a dual-stack listener sees even IPv4
- * clients (`::ffff:a.b.c.d`), was a measurable share of a request's CPU.
+ * express-rate-limit's own key (`ipKeyGenerator`: an IPv4-mapped address as IPv4, IPv6 by /56 subnet)
+ * and its policy partition, remembered per address: parsing IPv6 and hashing on every request, as a
+ * dual-stack listener sees even IPv4 clients (`::ffff:a.b.c.d`), was a measurable share of a request's CPU.
  */
-function cachedClientKey(): (ip: string | undefined) => string {
-  const keys = new Map<string, string>();
+function cachedClientKey(): (ip: string | undefined) => ClientKey {
+  const keys = new Map<string, ClientKey>();
   return (ip) => {
-    if (ip === undefined) return 'unknown';
-    let key = keys.get(ip);
+    const address = ip ?? 'unknown';
+    let key = keys.get(address);
     if (key === undefined) {
       if (keys.size >= MAX_CACHED_KEYS) keys.clear();
-      key = ipKeyGenerator(ip, 56);
-      keys.set(ip, key);
+      const id = ip === undefined ? 'unknown' : ipKeyGenerator(ip, 56);
+      // as express-rate-limit's draft-8 headers: the first 12 hex digits of SHA-256, in base64
+      key = { id, partition: Buffer.from(createHash('sha256').update(id).digest('hex').slice(0, 12)).toString('base64') };
+      keys.set(address, key);
     }
     return key;
   };
