@@ -85,6 +85,10 @@ export function authenticate(opts: AuthOptions): RequestHandler {
   const full = (opts.apiKeys ?? []).map(digest);
   const readOnly = (opts.readOnlyApiKeys ?? []).map(digest);
   const verifier = jwtVerifier(opts);
+  // A configured key, once presented, is not hashed again (SHA-256 per request was a visible share of it).
+  // Only keys that matched are kept, so this holds at most one entry per configured key; skipping the hash
+  // tells a caller only that the exact key it sent is valid, which the answer says anyway.
+  const matched = new Map<string, AuthContext>();
 
   function matchKey(d: Buffer): Scope[] | undefined {
     let scopes: Scope[] | undefined;
@@ -123,10 +127,14 @@ export function authenticate(opts: AuthOptions): RequestHandler {
       // A compact JWS has three dot-separated parts; API keys never contain dots by convention.
       if (presented.split('.').length === 3) return verifyJwt(presented);
     }
+    const known = matched.get(presented);
+    if (known) return known;
     const d = digest(presented);
     const scopes = matchKey(d);
     if (!scopes) throw new AuthFailure('invalid_key', 'the API key is not valid', 'invalid_token');
-    return { method: 'api_key', subject: `key:${d.toString('hex', 0, 4)}`, scopes };
+    const context: AuthContext = { method: 'api_key', subject: `key:${d.toString('hex', 0, 4)}`, scopes };
+    matched.set(presented, context);
+    return context;
   }
 
   return (req, res, next) => {
