@@ -526,8 +526,8 @@ interface HeldPage {
  * the previous release during a rolling upgrade) is seen within it.
  */
 const PAGE_CACHE_MAX_AGE_MS = 2000;
-/** Distinct queries held per replica; past this the table starts over. */
-const MAX_HELD_PAGES = 256;
+/** Distinct queries held per replica; past this the table starts over. A page holds its reply (up to ~120 KB for a filtered one). */
+const MAX_HELD_PAGES = 64;
 
 const versionToken = () => randomBytes(9).toString('base64url');
 
