@@ -34,6 +34,64 @@ export type Finishing = <R>(work: Promise<R>) => Promise<R>;
 /** After a held section ends past the deadline, how long the rest of the attempt has to return. */
 export const FINISHING_GRACE_MS = 1000;
 
+/** What the work of one attempt gets: the signal aborted at the deadline, and `finishing` (see Finishing). */
+export interface Attempt {
+  readonly signal: AbortSignal;
+  readonly finishing: Finishing;
+}
+
+/**
+ * One attempt's deadline. The AbortController, the timeout error (its stack trace) and the `finishing`
+ * function are made only when something asks for them: most jobs read neither and end long before the
+ * deadline, and per job these were a measurable part of a small job's cost (issue #14).
+ */
+class Deadline implements Attempt {
+  private controller: AbortController | undefined;
+  private timeout: JobTimeoutError | undefined;
+  private holding = 0;
+  private hold: Finishing | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly job: string,
+    private readonly seconds: number,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    this.timer = setTimeout(() => this.expire(), seconds * 1000);
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      // Asked for after the deadline: already aborted, with the same error.
+      if (this.timeout) this.controller.abort(this.timeout);
+    }
+    return this.controller.signal;
+  }
+
+  get finishing(): Finishing {
+    this.hold ??= (held) => {
+      this.holding++;
+      return held.finally(() => {
+        this.holding--;
+        if (this.timeout && this.holding === 0) setTimeout(() => this.reject(this.timeout), FINISHING_GRACE_MS).unref();
+      });
+    };
+    return this.hold;
+  }
+
+  /** The attempt settled first. */
+  settled(): void {
+    clearTimeout(this.timer);
+  }
+
+  private expire(): void {
+    this.timeout = new JobTimeoutError(this.job, this.seconds);
+    this.controller?.abort(this.timeout);
+    if (this.holding === 0) this.reject(this.timeout);
+  }
+}
+
 /**
  * Runs `work` with an AbortSignal that fires at the deadline. The returned promise rejects with
  * JobTimeoutError at the deadline even when the work ignores the signal (a hung call), so the attempt
@@ -41,34 +99,19 @@ export const FINISHING_GRACE_MS = 1000;
  * a deadline that falls inside it waits until it settles (and FINISHING_GRACE_MS more for the attempt to
  * return), since stopping half-way would leave a half-applied write that no retry may come to finish.
  */
-export function withDeadline<T>(job: string, seconds: number, work: (signal: AbortSignal, finishing: Finishing) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const timeout = new JobTimeoutError(job, seconds);
-  let holding = 0;
-  let expired = false;
+export function withDeadline<T>(job: string, seconds: number, work: (attempt: Attempt) => Promise<T>): Promise<T> {
   // One promise and one timer per attempt, settled by whichever comes first (no race of two promises).
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      expired = true;
-      controller.abort(timeout);
-      if (holding === 0) reject(timeout);
-    }, seconds * 1000);
-    const finishing: Finishing = (held) => {
-      holding++;
-      return held.finally(() => {
-        holding--;
-        if (expired && holding === 0) setTimeout(() => reject(timeout), FINISHING_GRACE_MS).unref();
-      });
-    };
+    const deadline = new Deadline(job, seconds, reject);
     const fail = (err: unknown) => {
-      clearTimeout(timer);
+      deadline.settled();
       // The work's own rejection, passed on unchanged (as `await` would).
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       reject(err);
     };
     try {
-      work(controller.signal, finishing).then((value) => {
-        clearTimeout(timer);
+      work(deadline).then((value) => {
+        deadline.settled();
         resolve(value);
       }, fail);
     } catch (err) {

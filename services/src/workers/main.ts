@@ -57,7 +57,9 @@ export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerPr
       name: `${SERVICE_NAMES.worker}-${process.pid}`,
     });
     // Debug: pca_jobs_completed_total counts successes, and a line per job was a third of a small job's cost.
-    worker.on('completed', (job) => logger.debug({ queue, job: job.name, job_id: job.id }, 'job completed'));
+    worker.on('completed', (job) => {
+      if (logger.isLevelEnabled('debug')) logger.debug({ queue, job: job.name, job_id: job.id }, 'job completed');
+    });
     worker.on('failed', (job, err) =>
       logger.warn({ queue, job: job?.name, job_id: job?.id, attempts: job?.attemptsMade, err }, 'job failed'),
     );

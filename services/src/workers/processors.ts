@@ -10,7 +10,7 @@ import { generateCampaignReport } from './generate-campaign-report';
 import { generateExcelReport } from './generate-excel-report';
 import { generatePdfReport } from './generate-pdf-report';
 import { healthCheck } from './health-check';
-import { jobTimeoutSeconds, withDeadline } from './job-deadline';
+import { jobTimeoutSeconds, withDeadline, type Attempt } from './job-deadline';
 import { processBulkUpload } from './process-bulk-upload';
 import type { JobLike, Processor, ProcessorContext } from './processor-context';
 import { refreshBenchmarks } from './refresh-benchmarks';
@@ -44,9 +44,7 @@ export async function runJob(job: JobLike, ctx: ProcessorContext): Promise<Resul
   const run = async () => {
     let result: unknown;
     try {
-      result = await withDeadline(name, jobTimeoutSeconds(ctx.cfg, name), (signal, finishing) =>
-        processor({ id: job.id, name: job.name, data: parsed.data, updateProgress: (p) => job.updateProgress(p), signal, finishing }, ctx),
-      );
+      result = await withDeadline(name, jobTimeoutSeconds(ctx.cfg, name), (attempt) => processor(new AttemptJob(job, parsed.data, attempt), ctx));
     } catch (err) {
       // A failure no retry can fix fails now instead of after JOB_ATTEMPTS tries.
       if (isPermanent(err)) throw new UnrecoverableError(err.message);
@@ -60,6 +58,33 @@ export async function runJob(job: JobLike, ctx: ProcessorContext): Promise<Resul
   const result = await withSpan(DOMAIN_SPANS.task(name), { 'pca.task.name': name }, run);
   await ctx.scheduledRuns.record(name, ctx.now());
   return result;
+}
+
+/** The job as its processor sees it: the validated payload, and the attempt's signal only when it is read. */
+class AttemptJob<D> implements JobLike<D> {
+  readonly id: string | undefined;
+  readonly name: string;
+
+  constructor(
+    private readonly job: JobLike,
+    readonly data: D,
+    private readonly attempt: Attempt,
+  ) {
+    this.id = job.id;
+    this.name = job.name;
+  }
+
+  get signal(): AbortSignal {
+    return this.attempt.signal;
+  }
+
+  get finishing(): Attempt['finishing'] {
+    return this.attempt.finishing;
+  }
+
+  updateProgress(progress: number | object): Promise<void> {
+    return this.job.updateProgress(progress);
+  }
 }
 
 /** What BullMQ stores is what the contract (and the task API's OpenAPI) says; a mismatch is a bug, not worth a retry. */
