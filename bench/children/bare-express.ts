@@ -1,8 +1,7 @@
-import express from 'express';
 import { loadConfig } from '../../services/src/config/env';
 import { CampaignStore } from '../../services/src/domain/campaign-store';
 import { createRedis } from '../../services/src/lib/redis';
-import type { ChildMessage } from '../child-process';
+import { baselineApp, serveBaseline } from './express-baseline';
 
 /**
  * The baseline for the gateway: the campaigns list handler's work (CampaignStore.listJson, the same Redis
@@ -13,9 +12,7 @@ const cfg = loadConfig();
 const redis = createRedis(cfg, 'request', 'bench-bare-express');
 const store = new CampaignStore(redis, cfg.REDIS_KEY_PREFIX);
 const ITEMS_OPEN = Buffer.from('{"items":');
-const app = express();
-app.set('x-powered-by', false);
-app.set('etag', false);
+const app = baselineApp();
 app.get('/api/v1/campaigns', async (req, res, next) => {
   try {
     const limit = Number(req.query.limit ?? 20);
@@ -26,11 +23,4 @@ app.get('/api/v1/campaigns', async (req, res, next) => {
     next(err);
   }
 });
-app.get('/health', (_req, res) => {
-  res.json({ status: 'ok' });
-});
-const server = app.listen(cfg.PORT, '127.0.0.1');
-process.on('message', (m: ChildMessage) => {
-  if (m.kind === 'stop') server.close(() => void redis.quit().finally(() => process.exit(0)));
-});
-process.on('disconnect', () => process.exit(0));
+serveBaseline(app, cfg.PORT, () => redis.quit());

@@ -1,7 +1,6 @@
-import express from 'express';
 import { loadConfig } from '../../services/src/config/env';
 import { createRedis } from '../../services/src/lib/redis';
-import type { ChildMessage } from '../child-process';
+import { baselineApp, serveBaseline } from './express-baseline';
 import { seededPageBody } from './seeded-page';
 
 /**
@@ -17,9 +16,7 @@ async function main(): Promise<void> {
   const key = `${cfg.REDIS_KEY_PREFIX}:bench:page`;
   await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
   await redis.set(key, body);
-  const app = express();
-  app.set('x-powered-by', false);
-  app.set('etag', false);
+  const app = baselineApp();
   app.get('/api/v1/campaigns', async (_req, res, next) => {
     try {
       const page = await redis.getBuffer(key);
@@ -28,14 +25,7 @@ async function main(): Promise<void> {
       next(err);
     }
   });
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  const server = app.listen(cfg.PORT, '127.0.0.1');
-  process.on('message', (m: ChildMessage) => {
-    if (m.kind === 'stop') server.close(() => void redis.quit().finally(() => process.exit(0)));
-  });
-  process.on('disconnect', () => process.exit(0));
+  serveBaseline(app, cfg.PORT, () => redis.quit());
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,5 @@
-import express from 'express';
 import { loadConfig } from '../../services/src/config/env';
-import type { ChildMessage } from '../child-process';
+import { baselineApp, serveBaseline } from './express-baseline';
 import { seededPageBody } from './seeded-page';
 
 /**
@@ -11,20 +10,11 @@ import { seededPageBody } from './seeded-page';
 async function main(): Promise<void> {
   const cfg = loadConfig();
   const body = await seededPageBody(cfg, 'bench-preserialized-express');
-  const app = express();
-  app.set('x-powered-by', false);
-  app.set('etag', false);
+  const app = baselineApp();
   app.get('/api/v1/campaigns', (_req, res) => {
     res.set('Content-Type', 'application/json; charset=utf-8').send(body);
   });
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  const server = app.listen(cfg.PORT, '127.0.0.1');
-  process.on('message', (m: ChildMessage) => {
-    if (m.kind === 'stop') server.close(() => process.exit(0));
-  });
-  process.on('disconnect', () => process.exit(0));
+  serveBaseline(app, cfg.PORT);
 }
 
 main().catch((err: unknown) => {
