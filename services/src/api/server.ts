@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/env';
-import { shutdownTelemetry } from '../telemetry/sdk';
+import { shutdownTelemetry, tracedRequests } from '../telemetry/sdk';
 import { SERVICE_NAMES } from '../telemetry/service-names';
 import { createHttpServer, httpServerLimits } from '../lib/http-server';
 import { createLogger } from '../lib/logger';
@@ -47,7 +47,7 @@ export async function startApi(cfg: Config, overrides: StartOverrides = {}): Pro
     if (!overrides.redis) await closeRedis(redis);
     throw err;
   }
-  const server = createHttpServer(api.app, { ...httpServerLimits(cfg), logger });
+  const server = createHttpServer(tracedRequests(api.app), { ...httpServerLimits(cfg), logger });
   // Once draining, every response asks the client to reconnect (to a pod that is not going away).
   server.prependListener('request', (_req, res) => {
     if (api.isShuttingDown()) res.setHeader('Connection', 'close');

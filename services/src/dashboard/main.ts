@@ -4,7 +4,7 @@ import { createHttpServer, httpServerLimits } from '../lib/http-server';
 import { createLogger } from '../lib/logger';
 import { closeRedis, createRedis } from '../lib/redis';
 import { closeQueues, createQueues } from '../queues/queues';
-import { shutdownTelemetry } from '../telemetry/sdk';
+import { shutdownTelemetry, tracedRequests } from '../telemetry/sdk';
 import { SERVICE_NAMES } from '../telemetry/service-names';
 import { createDashboardApp } from './app';
 
@@ -34,7 +34,7 @@ export async function runDashboard(): Promise<number> {
     loginLimitFailOpen: cfg.RATE_LIMIT_FAIL_OPEN,
     logger,
   });
-  const server = createHttpServer(app, { ...httpServerLimits(cfg), logger });
+  const server = createHttpServer(tracedRequests(app), { ...httpServerLimits(cfg), logger });
   server.listen(cfg.DASHBOARD_PORT);
   await once(server, 'listening');
   logger.info({ port: cfg.DASHBOARD_PORT, base_path: cfg.DASHBOARD_BASE_PATH, read_only: cfg.DASHBOARD_READ_ONLY }, 'dashboard started');

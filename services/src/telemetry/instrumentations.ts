@@ -44,22 +44,17 @@ export function redisStatement(command: string, args: ReadonlyArray<unknown>): s
 }
 
 /**
- * HTTP (incoming, drawn at `rootSampleRatio`, and outgoing) and ioredis. No Express instrumentation: it
- * wrapped every middleware and router layer, at a CPU cost per request larger than the rest of tracing,
- * traced or not; the routes name the server span themselves (`setHttpRoute`, `http.route`), and neither
- * middleware nor handlers get spans of their own. Their Redis calls show under the server span.
- * ioredis spans need a parent: BullMQ's blocking polls and the metrics sampler run outside any request or
- * job and would otherwise start a root trace every few seconds.
+ * Outgoing HTTP (S3, the Kubernetes API) and ioredis. Incoming requests get their SERVER span from
+ * `withServerSpans` around the app (not from this instrumentation's patch of the server), and there is
+ * no Express instrumentation: it wrapped every middleware and router layer, at a CPU cost per request
+ * larger than the rest of tracing, traced or not; routes name the server span themselves
+ * (`setHttpRoute`), and neither middleware nor handlers get spans of their own. Their Redis calls show
+ * under the server span. Outgoing and ioredis spans need a parent: BullMQ's blocking polls and the
+ * metrics sampler run outside any request or job and would otherwise start a root trace every few seconds.
  */
-export function createInstrumentations(opts: { rootSampleRatio?: number } = {}): Instrumentation[] {
-  const ratio = opts.rootSampleRatio ?? 1;
+export function createInstrumentations(): Instrumentation[] {
   return [
-    new HttpInstrumentation({
-      // A request with a traceparent follows it (the sampler is parent-based); one without is traced
-      // with probability `ratio`, drawn here so that the others cost no span, context or attributes.
-      ignoreIncomingRequestHook: (req) => isUntracedRequest(req) || (req.headers.traceparent === undefined && !(Math.random() < ratio)),
-      requireParentforOutgoingSpans: true,
-    }),
+    new HttpInstrumentation({ disableIncomingRequestInstrumentation: true, requireParentforOutgoingSpans: true }),
     new IORedisInstrumentation({
       requireParentSpan: true,
       // Under an unsampled parent the span records nothing: skip building its statement.

@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import { getBooleanFromEnv, getStringFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -11,6 +12,7 @@ import { createLogger } from '../lib/logger';
 import { packageVersion } from '../lib/package-version';
 import { installDiagnostics, reportTelemetryError } from './diagnostics';
 import { ExportFailureReporter } from './export-failure-reporter';
+import { withServerSpans } from './http-server-spans';
 import { createInstrumentations } from './instrumentations';
 import { ForcedTraceSampler, rootSampleRatio, samplerFromEnv } from './sampler';
 import { FALLBACK_SERVICE_NAME, SERVICE_NAMES, type Role } from './service-names';
@@ -72,6 +74,8 @@ interface TelemetryState {
   readonly log: Logger;
   readonly serviceName: string;
   readonly reporter?: ExportFailureReporter;
+  /** Share of incoming requests without a traceparent that are traced. */
+  readonly rootSampleRatio: number;
   shutdown?: Promise<void>;
 }
 
@@ -106,8 +110,9 @@ export function startTelemetry(argv: readonly string[] = process.argv): boolean 
     ),
     // The standard OTEL_TRACES_SAMPLER/_ARG, defaulting to parentbased_traceidratio at 0.1 (an incoming
     // sampled traceparent is always followed); spans marked pca.trace.force are sampled at any ratio.
-    // Incoming requests without a traceparent are drawn at the HTTP entry, before any span exists.
-    instrumentations: createInstrumentations({ rootSampleRatio: rootSampleRatio() }),
+    // Incoming requests without a traceparent are drawn at the HTTP entry, before any span exists
+    // (tracedRequests).
+    instrumentations: createInstrumentations(),
     sampler: new ForcedTraceSampler(samplerFromEnv(), { serverRootsDrawn: true }),
   };
   let reporter: ExportFailureReporter | undefined;
@@ -121,8 +126,17 @@ export function startTelemetry(argv: readonly string[] = process.argv): boolean 
   // After the constructor: it installs a console diag logger when OTEL_LOG_LEVEL is set.
   installDiagnostics(log);
   sdk.start();
-  (globalThis as Global)[STATE] = { sdk, log, serviceName, reporter };
+  (globalThis as Global)[STATE] = { sdk, log, serviceName, reporter, rootSampleRatio: rootSampleRatio() };
   return true;
+}
+
+/**
+ * The request listener an HTTP server should serve: `listener` with a SERVER span for each request
+ * drawn for tracing (see withServerSpans), or `listener` itself when telemetry was not started.
+ */
+export function tracedRequests(listener: RequestListener): RequestListener {
+  const s = state();
+  return s ? withServerSpans(listener, { rootSampleRatio: s.rootSampleRatio }) : listener;
 }
 
 /** True once `startTelemetry` has run in this process (i.e. the preload was used and not disabled). */
