@@ -1,8 +1,9 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { reportJobs } from './job-reporter';
+import { NOOP_HEALTH_REPORT } from './noop-result';
 
-/** The baseline: a plain BullMQ Worker with a no-op processor, BullMQ's defaults except concurrency. */
+/** The baseline: a plain BullMQ Worker whose processor returns the no-op result, BullMQ's defaults except concurrency. */
 async function main(): Promise<void> {
   const env = (name: string) => {
     const v = process.env[name];
@@ -10,7 +11,7 @@ async function main(): Promise<void> {
     return v;
   };
   const connection = new Redis(env('REDIS_URL'), { maxRetriesPerRequest: null });
-  const worker = new Worker(env('BENCH_QUEUE'), async () => ({}), {
+  const worker = new Worker(env('BENCH_QUEUE'), async () => NOOP_HEALTH_REPORT, {
     connection,
     prefix: env('BENCH_BULL_PREFIX'),
     concurrency: Number(env('BENCH_CONCURRENCY')),

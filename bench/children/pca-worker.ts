@@ -1,24 +1,17 @@
 import { loadConfig } from '../../services/src/config/env';
 import { createLogger } from '../../services/src/lib/logger';
-import { isJobName, RESULTS, type HealthReport } from '../../services/src/queues/contract';
+import { isJobName, RESULTS } from '../../services/src/queues/contract';
 import { startWorker } from '../../services/src/workers/main';
 import { PROCESSORS } from '../../services/src/workers/processors';
 import { reportJobs } from './job-reporter';
+import { NOOP_HEALTH_REPORT } from './noop-result';
 
 /**
  * pca-agent's worker process as `main.js worker` builds it (startWorker: options, telemetry, metrics,
  * probes, logging), started with the telemetry preload by the bench. BENCH_NOOP_JOB=<job name> swaps
  * that job's processor for one that does nothing, so the wiring's own cost is what gets measured.
  */
-const HEALTHY: HealthReport = {
-  status: 'ok',
-  checked_at: new Date(0).toISOString(),
-  redis: { latency_ms: 0, used_memory_bytes: 0, maxmemory_bytes: 0, memory_used_percent: null },
-  queues: {},
-  thresholds: { max_redis_latency_ms: 0, max_backlog: 0, max_oldest_waiting_seconds: 0, max_failed_last_hour: 0, min_workers: 0, max_redis_memory_percent: 0 },
-  failures: [],
-};
-const NOOP_RESULTS: Partial<Record<string, unknown>> = { health_check: HEALTHY };
+const NOOP_RESULTS: Partial<Record<string, unknown>> = { health_check: NOOP_HEALTH_REPORT };
 
 async function main(): Promise<void> {
   const noop = process.env.BENCH_NOOP_JOB;

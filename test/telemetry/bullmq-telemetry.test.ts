@@ -52,6 +52,49 @@ describe('queueTelemetry() span adapter', () => {
   });
 });
 
+describe('queueTelemetry() draws jobs enqueued outside any trace', () => {
+  it('a job not drawn starts no span and suppresses the spans of its work', () => {
+    const tracer = queueTelemetry({ rootSampleRatio: 0 }).tracer;
+    const span = tracer.startSpan('process reports', { kind: SpanKind.CONSUMER });
+    const ctx = span.setSpanOnContext(context.active());
+    expect(isTracingSuppressed(ctx)).toBe(true);
+    span.setAttributes({ 'bullmq.job.name': 'x' });
+    span.addEvent('job completed', { 'bullmq.job.result': '{}' });
+    span.end();
+    expect(tracing.exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it('a job not drawn that fails still sends one ERROR span with its attributes', () => {
+    const tracer = queueTelemetry({ rootSampleRatio: 0 }).tracer;
+    const span = tracer.startSpan('process reports', { kind: SpanKind.CONSUMER });
+    span.setAttributes({ 'bullmq.job.name': 'generate_pdf_report', 'bullmq.job.id': '7' });
+    span.addEvent('job failed', { 'bullmq.job.failed.reason': 'renderer crashed' });
+    span.end();
+    const [forced, ...rest] = tracing.exporter.getFinishedSpans();
+    expect(rest).toEqual([]);
+    expect(forced!.name).toBe('process reports');
+    expect(forced!.kind).toBe(SpanKind.CONSUMER);
+    expect(forced!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'renderer crashed' });
+    expect(forced!.attributes).toMatchObject({ 'bullmq.job.name': 'generate_pdf_report', 'bullmq.job.id': '7' });
+  });
+
+  it('draws at the ratio with the given randomness; a job with a trace context is always followed', () => {
+    const draws = [0.05, 0.5];
+    const tracer = queueTelemetry({ rootSampleRatio: 0.1, random: () => draws.shift() ?? 1 }).tracer;
+    tracer.startSpan('process drawn', { kind: SpanKind.CONSUMER }).end();
+    tracer.startSpan('process skipped', { kind: SpanKind.CONSUMER }).end();
+    const parent = trace.getTracer('spec').startSpan('POST /api/v1/analyze-async');
+    tracer.startSpan('process followed', { kind: SpanKind.CONSUMER }, trace.setSpan(context.active(), parent)).end();
+    // only CONSUMER spans are drawn: the producer side follows whatever context it runs in
+    tracer.startSpan('add reports.x', { kind: SpanKind.PRODUCER }).end();
+    parent.end();
+    const names = tracing.exporter.getFinishedSpans().map((s) => s.name);
+    expect(names.sort()).toEqual(['POST /api/v1/analyze-async', 'add reports.x', 'process drawn', 'process followed']);
+    const followed = tracing.exporter.getFinishedSpans().find((s) => s.name === 'process followed')!;
+    expect(followed.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
+  });
+});
+
 describe('a real queue and worker with queueTelemetry()', () => {
   let fixture: TracedQueue | undefined;
   let name: string;

@@ -4,6 +4,7 @@ import { closeQueues, createQueues } from '../queues/queues';
 import { createStores } from '../storage/stores';
 import { errorHandler, notFoundHandler } from './errors';
 import { accessLog } from './gateway/access-log';
+import { chain } from './gateway/chain';
 import { observeResponses } from './gateway/observe';
 import { authenticate } from './gateway/auth';
 import { jsonBody } from './gateway/body';
@@ -90,31 +91,32 @@ export function createApp(deps: AppDeps): ApiApp {
   app.set('etag', false);
 
   const routeLabel = routeLabeler((method, path) => context.registry.templateFor(method, path));
-  app.use(requestContext({ version: context.version }));
-  app.use(observeResponses([recordMetrics(metrics, routeLabel), recordStats(stats, routeLabel), accessLog({ logger, routeLabel })]));
-  app.use(securityHeaders({ corsOrigins: config.CORS_ORIGINS, pages: [{ path: DOCS_PATH, csp: DOCS_CSP }] }));
+  // The gateway, as one layer (see chain.ts).
   app.use(
-    rateLimitGateway({
-      redis,
-      keyPrefix: appKeys(config.REDIS_KEY_PREFIX).rateLimit,
-      limit: config.RATE_LIMIT_PER_MINUTE,
-      windowMs: config.RATE_LIMIT_WINDOW_MS,
-      failOpen: config.RATE_LIMIT_FAIL_OPEN,
-      logger,
-    }),
+    chain([
+      requestContext({ version: context.version }),
+      observeResponses([recordMetrics(metrics, routeLabel), recordStats(stats, routeLabel), accessLog({ logger, routeLabel })]),
+      ...securityHeaders({ corsOrigins: config.CORS_ORIGINS, pages: [{ path: DOCS_PATH, csp: DOCS_CSP }] }),
+      rateLimitGateway({
+        redis,
+        keyPrefix: appKeys(config.REDIS_KEY_PREFIX).rateLimit,
+        limit: config.RATE_LIMIT_PER_MINUTE,
+        windowMs: config.RATE_LIMIT_WINDOW_MS,
+        failOpen: config.RATE_LIMIT_FAIL_OPEN,
+        logger,
+      }),
+      authenticate({
+        apiKeys: config.API_KEYS,
+        readOnlyApiKeys: config.API_KEYS_READ_ONLY,
+        jwtSecret: config.JWT_SECRET,
+        jwtPublicKey: config.JWT_PUBLIC_KEY,
+        jwtIssuer: config.JWT_ISSUER,
+        jwtAudience: config.JWT_AUDIENCE,
+        isPublic,
+      }),
+      jsonBody({ limitBytes: config.BODY_LIMIT_BYTES }),
+    ]),
   );
-  app.use(
-    authenticate({
-      apiKeys: config.API_KEYS,
-      readOnlyApiKeys: config.API_KEYS_READ_ONLY,
-      jwtSecret: config.JWT_SECRET,
-      jwtPublicKey: config.JWT_PUBLIC_KEY,
-      jwtIssuer: config.JWT_ISSUER,
-      jwtAudience: config.JWT_AUDIENCE,
-      isPublic,
-    }),
-  );
-  app.use(jsonBody({ limitBytes: config.BODY_LIMIT_BYTES }));
 
   app.use(createHealthRouter({ redis, blobs: stores.blobs, isShuttingDown: () => shuttingDown }));
   app.use(createMetricsRouter(metrics));

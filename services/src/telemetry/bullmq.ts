@@ -1,7 +1,8 @@
-import { SpanStatusCode, trace, type Context, type Span as OtelSpan } from '@opentelemetry/api';
+import { context as otelContext, SpanKind, SpanStatusCode, trace, type Context, type Span as OtelSpan } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { Attributes, AttributeValue, ContextManager, Exception, Span, SpanOptions, Telemetry, Time, Tracer } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
+import { rootDrawRatio } from './root-draw';
 import { traceUnsampledFailure, TRACER_NAME } from './spans';
 
 /**
@@ -19,45 +20,46 @@ const HOUSEKEEPING = /^(getNextJob|extendLocks|startStalledCheckTimer|moveStalle
 class JobSpan implements Span<Context> {
   private readonly unsampled: { attributes: Attributes; startTime: number; failure?: string } | undefined;
 
+  /** Without `span`: a job not drawn for tracing, whose work starts no spans (tracing suppressed under it). */
   constructor(
-    private readonly span: OtelSpan,
+    private readonly span: OtelSpan | undefined,
     private readonly name: string,
     private readonly kind: number | undefined,
   ) {
-    this.unsampled = span.isRecording() ? undefined : { attributes: {}, startTime: Date.now() };
+    this.unsampled = span?.isRecording() ? undefined : { attributes: {}, startTime: Date.now() };
   }
 
   setSpanOnContext(ctx: Context): Context {
-    return trace.setSpan(ctx, this.span);
+    return this.span ? trace.setSpan(ctx, this.span) : suppressTracing(ctx);
   }
 
   setAttribute(key: string, value: AttributeValue): void {
-    this.span.setAttribute(key, value);
+    this.span?.setAttribute(key, value);
     if (this.unsampled) this.unsampled.attributes[key] = value;
   }
 
   setAttributes(attributes: Attributes): void {
-    this.span.setAttributes(attributes);
+    this.span?.setAttributes(attributes);
     if (this.unsampled) Object.assign(this.unsampled.attributes, attributes);
   }
 
   addEvent(name: string, attributes?: Attributes): void {
-    this.span.addEvent(name, attributes);
+    this.span?.addEvent(name, attributes);
     if (name === 'job failed') {
       const reason = Object.values(attributes ?? {}).find((v) => typeof v === 'string');
-      this.span.setStatus({ code: SpanStatusCode.ERROR, message: reason ?? name });
+      this.span?.setStatus({ code: SpanStatusCode.ERROR, message: reason ?? name });
       if (this.unsampled) this.unsampled.failure = reason ?? name;
     }
   }
 
   recordException(exception: Exception, time?: Time): void {
-    this.span.recordException(exception, time);
+    this.span?.recordException(exception, time);
     const message = typeof exception === 'string' ? exception : (exception.message ?? exception.name ?? 'error');
-    this.span.setStatus({ code: SpanStatusCode.ERROR, message: String(message) });
+    this.span?.setStatus({ code: SpanStatusCode.ERROR, message: String(message) });
   }
 
   end(): void {
-    this.span.end();
+    this.span?.end();
     const u = this.unsampled;
     if (u?.failure !== undefined) {
       traceUnsampledFailure(this.span, { name: this.name, kind: this.kind ?? 0, attributes: u.attributes, startTime: u.startTime, message: u.failure });
@@ -78,15 +80,36 @@ class SuppressedSpan implements Span<Context> {
 }
 
 class JobTracer implements Tracer<Context> {
+  constructor(private readonly draw: (() => boolean) | undefined) {}
+
   startSpan(name: string, options?: SpanOptions, context?: Context): Span<Context> {
     if (context === undefined && HOUSEKEEPING.test(name)) return new SuppressedSpan();
-    // BullMQ's SpanKind enum has OpenTelemetry's numeric values.
+    // BullMQ's SpanKind enum has OpenTelemetry's numeric values. A job enqueued outside any trace (no
+    // context from its options) is drawn here, before any span exists, as an HTTP request is.
+    if (options?.kind === SpanKind.CONSUMER && this.draw && !trace.getSpan(context ?? otelContext.active()) && !this.draw()) {
+      return new JobSpan(undefined, name, options.kind);
+    }
     return new JobSpan(trace.getTracer(TRACER_NAME).startSpan(name, options, context), name, options?.kind);
   }
 }
 
+export interface QueueTelemetryOptions {
+  /**
+   * Share of jobs without a trace context (enqueued outside any trace) whose `process` span is started.
+   * @default the ratio startTelemetry set (rootDrawRatio); none drawn here when it did not run
+   */
+  readonly rootSampleRatio?: number;
+  /** @default Math.random */
+  readonly random?: () => number;
+}
+
 class QueueTelemetry implements Telemetry<Context> {
-  readonly tracer = new JobTracer();
+  readonly tracer: JobTracer;
+  constructor(opts: QueueTelemetryOptions) {
+    const ratio = opts.rootSampleRatio ?? rootDrawRatio();
+    const random = opts.random ?? Math.random;
+    this.tracer = new JobTracer(ratio === undefined ? undefined : () => random() < ratio);
+  }
   // W3C trace context travels in the job's options (`opts.telemetry.metadata`), never in job.data.
   readonly contextManager: ContextManager<Context> = new BullMQOtel({ tracerName: TRACER_NAME }).contextManager;
 }
@@ -96,6 +119,6 @@ class QueueTelemetry implements Telemetry<Context> {
  * adds a job (`add <queue>.<job>`, PRODUCER) carries its context in the job's options, and the worker's
  * `process <queue>` span (CONSUMER) is its child, so the request and the job share one trace.
  */
-export function queueTelemetry(): Telemetry<Context> {
-  return new QueueTelemetry();
+export function queueTelemetry(opts: QueueTelemetryOptions = {}): Telemetry<Context> {
+  return new QueueTelemetry(opts);
 }

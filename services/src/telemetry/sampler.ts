@@ -65,10 +65,10 @@ export function rootSampleRatio(env: NodeJS.ProcessEnv = process.env): number {
 
 export interface ForcedTraceSamplerOptions {
   /**
-   * Root SERVER spans are sampled: the HTTP entry point has drawn them at `rootSampleRatio` already
-   * (a request it did not draw gets no span at all). @default false
+   * Root spans of these kinds are sampled: their entry point has drawn them at `rootSampleRatio`
+   * already (an HTTP request or a job it did not draw gets no span at all). @default []
    */
-  readonly serverRootsDrawn?: boolean;
+  readonly drawnRootKinds?: readonly SpanKind[];
 }
 
 /**
@@ -84,7 +84,7 @@ export class ForcedTraceSampler implements Sampler {
 
   shouldSample(context: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
     if (attributes[FORCE_TRACE_ATTRIBUTE] === true) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
-    if (this.opts.serverRootsDrawn && spanKind === SpanKind.SERVER) {
+    if (this.opts.drawnRootKinds?.includes(spanKind)) {
       const parent = trace.getSpanContext(context);
       if (!parent || !isSpanContextValid(parent)) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
     }

@@ -1,4 +1,5 @@
 import type { RequestListener } from 'node:http';
+import { SpanKind } from '@opentelemetry/api';
 import { getBooleanFromEnv, getStringFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -14,6 +15,7 @@ import { installDiagnostics, reportTelemetryError } from './diagnostics';
 import { ExportFailureReporter } from './export-failure-reporter';
 import { withServerSpans } from './http-server-spans';
 import { createInstrumentations } from './instrumentations';
+import { rootDrawRatio, setRootDrawRatio } from './root-draw';
 import { ForcedTraceSampler, rootSampleRatio, samplerFromEnv } from './sampler';
 import { FALLBACK_SERVICE_NAME, SERVICE_NAMES, type Role } from './service-names';
 
@@ -74,8 +76,6 @@ interface TelemetryState {
   readonly log: Logger;
   readonly serviceName: string;
   readonly reporter?: ExportFailureReporter;
-  /** Share of incoming requests without a traceparent that are traced. */
-  readonly rootSampleRatio: number;
   shutdown?: Promise<void>;
 }
 
@@ -113,7 +113,7 @@ export function startTelemetry(argv: readonly string[] = process.argv): boolean 
     // Incoming requests without a traceparent are drawn at the HTTP entry, before any span exists
     // (tracedRequests).
     instrumentations: createInstrumentations(),
-    sampler: new ForcedTraceSampler(samplerFromEnv(), { serverRootsDrawn: true }),
+    sampler: new ForcedTraceSampler(samplerFromEnv(), { drawnRootKinds: [SpanKind.SERVER, SpanKind.CONSUMER] }),
   };
   let reporter: ExportFailureReporter | undefined;
   const exporter = otlpExporter(process.env);
@@ -126,7 +126,8 @@ export function startTelemetry(argv: readonly string[] = process.argv): boolean 
   // After the constructor: it installs a console diag logger when OTEL_LOG_LEVEL is set.
   installDiagnostics(log);
   sdk.start();
-  (globalThis as Global)[STATE] = { sdk, log, serviceName, reporter, rootSampleRatio: rootSampleRatio() };
+  setRootDrawRatio(rootSampleRatio());
+  (globalThis as Global)[STATE] = { sdk, log, serviceName, reporter };
   return true;
 }
 
@@ -135,8 +136,8 @@ export function startTelemetry(argv: readonly string[] = process.argv): boolean 
  * drawn for tracing (see withServerSpans), or `listener` itself when telemetry was not started.
  */
 export function tracedRequests(listener: RequestListener): RequestListener {
-  const s = state();
-  return s ? withServerSpans(listener, { rootSampleRatio: s.rootSampleRatio }) : listener;
+  const ratio = rootDrawRatio();
+  return ratio === undefined ? listener : withServerSpans(listener, { rootSampleRatio: ratio });
 }
 
 /** True once `startTelemetry` has run in this process (i.e. the preload was used and not disabled). */
