@@ -37,7 +37,7 @@ export class BenchUsageError extends Error {
   }
 }
 
-/** Full run (about 4-5 minutes on 2 cores) or `--quick` (about 1 minute, smaller sizes). */
+/** Full run (about 6-7 minutes on 2 cores, 3 of them the upload section with its 1M-row CSV) or `--quick` (about 1 minute, smaller sizes). */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let values: { quick?: boolean; only?: string; help?: boolean };
   try {

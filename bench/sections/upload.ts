@@ -12,6 +12,8 @@ import { atLeast, atMost, pairedRatios, summarize } from '../stats';
 
 const RSS_LIMIT_MB = 256;
 const UPLOAD_ID = 'bench-upload';
+/** The worker's own deadline of process_bulk_upload (JOB_TIMEOUT_PROCESS_BULK_UPLOAD): a 1M-row import takes about 2 minutes here. */
+const JOB_WAIT_MS = 600_000;
 
 export interface CompletedJob {
   readonly processed_on: number;
@@ -51,7 +53,7 @@ export async function runJobInFreshWorker(
   try {
     const ready = (await child.waitForKind('ready', 30_000)) as unknown as { memory_kb: { rss: number }; cpu_us: number };
     const added = await queue.add(job, data, { attempts: 1 });
-    const msg = await child.waitFor((m) => (m.kind === 'completed' || m.kind === 'failed') && m.id === added.id, 300_000, `${job} to finish`);
+    const msg = await child.waitFor((m) => (m.kind === 'completed' || m.kind === 'failed') && m.id === added.id, JOB_WAIT_MS, `${job} to finish`);
     if (msg.kind === 'failed') throw new Error(`${job} failed: ${String(msg.reason)}`);
     return { completed: msg as unknown as CompletedJob, idleKb: ready.memory_kb.rss, idleCpuUs: ready.cpu_us };
   } finally {
