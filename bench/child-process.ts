@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { withNodeFlags } from '../services/src/config/node-flags';
 
 /** The repository root, from dist/bench/ at run time. */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -21,6 +22,11 @@ export interface ChildOptions {
   readonly env: Readonly<Record<string, string>>;
   /** Load the telemetry preload first, as the production start scripts do. @default false */
   readonly telemetry?: boolean;
+  /**
+   * Node/V8 flags merged into the child's NODE_OPTIONS, as the chart and start scripts set them (a flag
+   * NODE_OPTIONS already has wins). @default none
+   */
+  readonly nodeFlags?: readonly string[];
 }
 
 const STDERR_TAIL_LINES = 30;
@@ -46,9 +52,11 @@ export class BenchChild {
 
   constructor(readonly opts: ChildOptions) {
     const args = [...(opts.telemetry ? ['--require', INSTRUMENTATION] : []), ...opts.args];
+    const env = { ...process.env, ...opts.env };
+    if (opts.nodeFlags) env.NODE_OPTIONS = withNodeFlags(env.NODE_OPTIONS, opts.nodeFlags);
     this.proc = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...opts.env },
+      env,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     running.add(this);

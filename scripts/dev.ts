@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../services/src/config/env';
+import { withNodeFlags } from '../services/src/config/node-flags';
 
 // `npm start`: API, worker and dashboard on one machine against Redis, with the sample data loaded.
 const root = join(__dirname, '..', '..');
@@ -112,7 +113,9 @@ async function run(): Promise<void> {
   for (const role of ['api', 'worker', 'dashboard']) {
     // Own process group: Ctrl-C reaches only this script, which sends each role exactly one SIGTERM
     // (a second signal would force the roles to exit without draining).
-    const child = spawn(process.execPath, ['--require', preload, main, role], { env, stdio: 'inherit', detached: true });
+    // The worker gets the heap flags the chart ships (a NODE_OPTIONS of your own overrides them flag by flag).
+    const roleEnv = role === 'worker' ? { ...env, NODE_OPTIONS: withNodeFlags(env.NODE_OPTIONS) } : env;
+    const child = spawn(process.execPath, ['--require', preload, main, role], { env: roleEnv, stdio: 'inherit', detached: true });
     children.set(role, child);
     child.on('exit', (code, signal) => {
       if (!stopping) {

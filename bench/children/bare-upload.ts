@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const redis = new Redis(env('REDIS_URL'), { maxRetriesPerRequest: null });
   const idle = memoryKb();
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   // the same blob store the worker children read (BLOB_FS_DIR, default .data/blobs)
   const uploads = new UploadStore(new FsBlobStore(process.env.BLOB_FS_DIR ?? '.data/blobs'), prefix, { maxBytes: Number.MAX_SAFE_INTEGER, ttlSeconds: 3600 });
   const head = await uploads.readRange(id, 0, 64 * 1024 - 1);
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
   await flush();
   await writing;
   const ms = performance.now() - started;
-  process.send?.({ kind: 'done', rows: total, ms, memory_kb: { ...memoryKb() }, idle_memory_kb: { ...idle } });
+  const cpu = process.cpuUsage(cpuAtStart);
+  process.send?.({ kind: 'done', rows: total, ms, cpu_us: cpu.user + cpu.system, memory_kb: { ...memoryKb() }, idle_memory_kb: { ...idle } });
   await redis.quit();
 }
 

@@ -4,12 +4,18 @@ import { memoryKb } from '../proc-status';
 import type { ChildMessage } from '../child-process';
 
 const send = (m: ChildMessage) => process.send?.(m);
+/** CPU time (user + system, every thread) the process has used so far. */
+const cpuUs = () => {
+  const cpu = process.cpuUsage();
+  return cpu.user + cpu.system;
+};
 
 /**
  * The worker helpers' side of the bench protocol. Sends `ready`; with BENCH_EXPECT=n, one `done` after n
  * completions or failures (first and last completion time, for a steady-state rate, and the CPU time used between
  * them); after a `report-each` message
- * (or with BENCH_EXPECT unset) one `completed` per job with BullMQ's own timestamps and the peak RSS.
+ * (or with BENCH_EXPECT unset) one `completed` per job with BullMQ's own timestamps, the peak RSS and the CPU
+ * time used so far (`ready` carries the CPU time at start).
  * A `stop` message closes the workers and exits.
  */
 export function reportJobs(workers: readonly Worker[], close: () => Promise<unknown>): void {
@@ -44,6 +50,7 @@ export function reportJobs(workers: readonly Worker[], close: () => Promise<unkn
         finished_on: job.finishedOn ?? 0,
         result: result.length > 2000 ? result.slice(0, 2000) : result,
         memory_kb: { ...memoryKb() },
+        cpu_us: cpuUs(),
       });
     }
   };
@@ -66,5 +73,5 @@ export function reportJobs(workers: readonly Worker[], close: () => Promise<unkn
   });
   // The bench went away: do not linger holding Redis connections.
   process.on('disconnect', () => process.exit(0));
-  send({ kind: 'ready', memory_kb: { ...memoryKb() } });
+  send({ kind: 'ready', memory_kb: { ...memoryKb() }, cpu_us: cpuUs() });
 }

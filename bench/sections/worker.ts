@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Queue, type JobsOptions } from 'bullmq';
 import { loadConfig } from '../../services/src/config/env';
+import { WORKER_NODE_FLAGS } from '../../services/src/config/node-flags';
 import { bullPrefix } from '../../services/src/lib/keys';
 import { defaultJobOptions, JOB_OPTIONS } from '../../services/src/queues/queues';
 import { BenchChild, childScript, freePort } from '../child-process';
@@ -24,6 +25,7 @@ async function startWorkerChild(ctx: BenchContext, variant: Variant, prefix: str
           name: `pca-agent worker (${variant})`,
           args: [childScript('pca-worker')],
           telemetry: true,
+          nodeFlags: WORKER_NODE_FLAGS,
           env: {
             ...serviceEnv(ctx, prefix, variant === 'pca'),
             // As shipped (npm start and the chart): a tenth of the traces that start in the worker are kept.

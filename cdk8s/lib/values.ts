@@ -1,4 +1,5 @@
 import { envDefault } from '../../services/src/config/env';
+import { WORKER_NODE_OPTIONS } from '../../services/src/config/node-flags';
 import { SCHEDULED_JOBS, type ScheduledJobName } from '../../services/src/queues/contract';
 import { DEFAULT_SAMPLE_RATIO, DEFAULT_SAMPLER, SUPPORTED_SAMPLERS } from '../../services/src/telemetry/sampler';
 import { fromEnv } from './env-values';
@@ -221,7 +222,10 @@ export const valuesDefinition = v.group('pca-agent chart values', {
     lockDurationMs: fromEnv('WORKER_LOCK_DURATION_MS'),
     stalledIntervalMs: fromEnv('WORKER_STALLED_INTERVAL_MS'),
     maxStalledCount: fromEnv('WORKER_MAX_STALLED_COUNT'),
-    resources: resources('100m', '192Mi', '1', '1Gi'),
+    // The request covers an upload's peak under the nodeOptions heap cap (about 210 MB); the limit leaves
+    // room above the 384 MB old space for the young generation (3 × 32 MB), code and buffers.
+    resources: resources('100m', '256Mi', '1', '1Gi'),
+    nodeOptions: v.str(WORKER_NODE_OPTIONS, 'NODE_OPTIONS of the worker container: the V8 heap cap that keeps an import\'s peak memory flat (without it V8 lets garbage grow to hundreds of MB); keep resources.limits.memory well above max-old-space-size; empty: unset, V8\'s own sizing', { pattern: '^[^\\n]*$' }),
     autoscaling: v.group('queue-depth autoscaling: KEDA ScaledObject when the cluster has KEDA, else a CPU HPA', {
       enabled: v.bool(true, 'autoscale the workers'),
       minReplicaCount: v.int(0, 'minimum replicas (0 allowed with KEDA; the CPU HPA uses at least 1)', { minimum: 0, maximum: 100 }),

@@ -89,6 +89,7 @@ export class Worker extends Construct {
                 role: 'worker',
                 args: ['worker'],
                 resources: w.resources,
+                env: [when(w.nodeOptions.expr, { name: 'NODE_OPTIONS', value: w.nodeOptions.str })],
                 ports: [{ name: 'http', containerPort: APP_PORTS.worker }],
                 probes: httpProbes('http', '/health', '/ready'),
                 extras: w,

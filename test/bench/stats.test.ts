@@ -84,12 +84,14 @@ describe('parseBenchArgs', () => {
   it('defaults to every section at full size and shrinks sizes with --quick', () => {
     const full = parseBenchArgs([]);
     expect(full.worker.jobs).toBe(20_000);
-    expect(full.upload).toEqual({ csvRows: 100_000, xlsxRows: 20_000 });
+    expect(full.upload).toEqual({ csvRows: 100_000, xlsxRows: 20_000, largeCsvRows: 1_000_000, largeRounds: 1 });
     expect([...full.only]).toEqual(['gateway', 'worker', 'upload', 'reports', 'chart']);
     const quick = parseBenchArgs(['--quick']);
     expect(quick.quick).toBe(true);
     expect(quick.worker.jobs).toBeLessThan(full.worker.jobs);
     expect(quick.rounds).toBeGreaterThanOrEqual(3);
+    // the large-vs-small memory comparison keeps its factor of ten at quick size
+    expect(quick.upload.largeCsvRows).toBe(10 * quick.upload.csvRows);
   });
 
   it('runs only the named sections and refuses unknown ones', () => {
