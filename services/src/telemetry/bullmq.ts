@@ -79,15 +79,18 @@ class SuppressedSpan implements Span<Context> {
   end(): void {}
 }
 
+// BullMQ's SpanKind enum has OpenTelemetry's numeric values.
+const CONSUMER: number = SpanKind.CONSUMER;
+
 class JobTracer implements Tracer<Context> {
   constructor(private readonly draw: (() => boolean) | undefined) {}
 
   startSpan(name: string, options?: SpanOptions, context?: Context): Span<Context> {
     if (context === undefined && HOUSEKEEPING.test(name)) return new SuppressedSpan();
-    // BullMQ's SpanKind enum has OpenTelemetry's numeric values. A job enqueued outside any trace (no
-    // context from its options) is drawn here, before any span exists, as an HTTP request is.
-    if (options?.kind === (SpanKind.CONSUMER as number) && this.draw && !trace.getSpan(context ?? otelContext.active()) && !this.draw()) {
-      return new JobSpan(undefined, name, options.kind);
+    // A job enqueued outside any trace (no context from its options) is drawn here, before any span
+    // exists, as an HTTP request is.
+    if (Number(options?.kind) === CONSUMER && this.draw && !trace.getSpan(context ?? otelContext.active()) && !this.draw()) {
+      return new JobSpan(undefined, name, options?.kind);
     }
     return new JobSpan(trace.getTracer(TRACER_NAME).startSpan(name, options, context), name, options?.kind);
   }
