@@ -124,27 +124,26 @@ return 1
 
 // A page of the index and its documents in one round trip (read-only). The doc keys are derived from
 // the members: on Redis Cluster they share the index's slot, since a cluster prefix carries a hash tag.
-// A caller that holds the page for the current store version gets only that answer back.
-// KEYS: idx, store version   ARGV: doc key prefix, 'asc' | 'desc', lex bound, count, held version
+// The store version comes back with it: a caller holding the page checks it later with one GET.
+// KEYS: idx, store version   ARGV: doc key prefix, 'asc' | 'desc', lex bound, count
 const PAGE = `
 local version = redis.call('GET', KEYS[2]) or ''
-if ARGV[5] ~= '' and version == ARGV[5] then return { version, 1 } end
 local members
 if ARGV[2] == 'asc' then
   members = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[3], '+', 'LIMIT', 0, tonumber(ARGV[4]))
 else
   members = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[3], '-', 'LIMIT', 0, tonumber(ARGV[4]))
 end
-if #members == 0 then return { version, 0 } end
+if #members == 0 then return { version } end
 local keys = {}
 for i, m in ipairs(members) do
   keys[i] = ARGV[1] .. string.sub(m, string.find(m, '\\0', 1, true) + 1)
 end
 local docs = redis.call('MGET', unpack(keys))
-local out = { version, 0 }
+local out = { version }
 for i, m in ipairs(members) do
-  out[2 * i + 1] = m
-  out[2 * i + 2] = docs[i]
+  out[2 * i] = m
+  out[2 * i + 1] = docs[i]
 end
 return out
 `;
@@ -384,25 +383,28 @@ export class CampaignStore {
   /**
    * The same page as `list`, as the list endpoint sends it: each campaign with its KPIs as of `asOf`,
    * spliced from the stored records as bytes (no document is parsed or serialized). The page's records
-   * are kept per query and validated on every call, in the same single round trip, by the store's
-   * version: while no campaign changed, Redis answers "still current" instead of sending them again.
+   * are kept per query and validated on every call by the store's version, one GET: while no campaign
+   * changed, that is the only round trip (a GET costs Redis and the client far less than the page
+   * script); after a change, the page script reads the page and its version together.
    */
   async listJson(opts: ListOptions, asOf: Date): Promise<PageJson> {
     const key = pageCacheKey(opts);
     const held = this.pages.get(key);
     const current = held && performance.now() - held.at < PAGE_CACHE_MAX_AGE_MS ? held : undefined;
-    const read = await this.collect(
-      opts,
-      (sort, order, after, count, heldVersion) => this.pageAfterBytes(sort, order, after, count, heldVersion),
-      (raw, member) => {
-        const item = RecordItem.from(raw);
-        return matches({ ...item.facts, id: opts.ids ? memberId(member) : '' }, opts) ? item : undefined;
-      },
-      current?.version,
-    );
-    // a hit only comes back for the version of the page held (current)
-    const page: { items: RecordItem[]; next_cursor: string | null } = read.hit ? current! : read;
-    if (!read.hit && read.version) this.holdPage(key, { items: read.items, next_cursor: read.next_cursor, version: read.version, at: performance.now() });
+    let page: { items: RecordItem[]; next_cursor: string | null } | undefined;
+    if (current && (await this.redis.get(this.keys.campaignVersion)) === current.version) page = current;
+    if (!page) {
+      const read = await this.collect(
+        opts,
+        (sort, order, after, count) => this.pageAfterBytes(sort, order, after, count),
+        (raw, member) => {
+          const item = RecordItem.from(raw);
+          return matches({ ...item.facts, id: opts.ids ? memberId(member) : '' }, opts) ? item : undefined;
+        },
+      );
+      page = read;
+      if (read.version) this.holdPage(key, { items: read.items, next_cursor: read.next_cursor, version: read.version, at: performance.now() });
+    }
     const parts: Buffer[] = [OPEN_ARRAY];
     page.items.forEach((item, i) => {
       if (i > 0) parts.push(COMMA);
@@ -417,13 +419,12 @@ export class CampaignStore {
     this.pages.set(key, page);
   }
 
-  /** Walks the index in chunks until the page is full. With `heldVersion`, the first chunk may answer that it is still current. */
+  /** Walks the index in chunks until the page is full. */
   private async collect<Raw extends string | Buffer, T>(
     opts: ListOptions,
-    read: (sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number, heldVersion?: string) => Promise<Chunk<Raw>>,
+    read: (sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number) => Promise<Chunk<Raw>>,
     keep: (raw: Raw, member: string | Buffer) => T | undefined,
-    heldVersion?: string,
-  ): Promise<{ items: T[]; next_cursor: string | null; version: string; hit: boolean }> {
+  ): Promise<{ items: T[]; next_cursor: string | null; version: string }> {
     const sort = opts.sort ?? 'start_date';
     const order = opts.order ?? 'desc';
     const limit = opts.limit ?? 20;
@@ -434,11 +435,10 @@ export class CampaignStore {
     const chunk = isFiltered(opts) ? Math.max(limit * 2, 100) : limit + 1;
     let version: string | undefined;
     for (;;) {
-      const { members, docs, ...state } = await read(sort, order, after, chunk, version === undefined ? heldVersion : undefined);
+      const { members, docs, ...state } = await read(sort, order, after, chunk);
       // the version the page is held for is the one its first chunk was read at
       version ??= state.version;
-      if (state.hit) return { items, next_cursor: null, version, hit: true };
-      const done = (next_cursor: string | null) => ({ items, next_cursor, version: version!, hit: false });
+      const done = (next_cursor: string | null) => ({ items, next_cursor, version: version! });
       if (members.length === 0) return done(null);
       for (let i = 0; i < members.length; i++) {
         const raw = docs[i];
@@ -477,16 +477,16 @@ export class CampaignStore {
 
   /** Up to `count` index members after `after` and their records (null where one was deleted meanwhile), in one round trip. */
   private async pageAfter(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number): Promise<Chunk<string>> {
-    return unflatten(await this.redis.pcaCampaignPage(...this.pageArgs(sort, order, after, count, undefined)));
+    return unflatten(await this.redis.pcaCampaignPage(...this.pageArgs(sort, order, after, count)));
   }
 
-  private async pageAfterBytes(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number, heldVersion?: string): Promise<Chunk<Buffer>> {
-    return unflatten(await this.redis.pcaCampaignPageBuffer(...this.pageArgs(sort, order, after, count, heldVersion)));
+  private async pageAfterBytes(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number): Promise<Chunk<Buffer>> {
+    return unflatten(await this.redis.pcaCampaignPageBuffer(...this.pageArgs(sort, order, after, count)));
   }
 
-  private pageArgs(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number, heldVersion: string | undefined): [number, ...string[]] {
+  private pageArgs(sort: SortField, order: 'asc' | 'desc', after: string | undefined, count: number): [number, ...string[]] {
     const bound = after === undefined ? (order === 'asc' ? '-' : '+') : `(${after}`;
-    return [2, this.keys.campaignIndex(sort), this.keys.campaignVersion, this.keys.campaign(''), order, bound, String(count), heldVersion ?? ''];
+    return [2, this.keys.campaignIndex(sort), this.keys.campaignVersion, this.keys.campaign(''), order, bound, String(count)];
   }
 }
 
@@ -494,23 +494,22 @@ const OPEN_ARRAY = Buffer.from('[');
 const COMMA = Buffer.from(',');
 const CLOSE_ARRAY = Buffer.from(']');
 
-/** One read of the index: the store's version, whether the held page is still current, else members and records. */
+/** One read of the index: the store's version, members and their records. */
 interface Chunk<Raw> {
   readonly version: string;
-  readonly hit: boolean;
   readonly members: Raw[];
   readonly docs: (Raw | null)[];
 }
 
-/** The page script's flat reply (version, hit, then member, record, member, record…). */
+/** The page script's flat reply (version, then member, record, member, record…). */
 function unflatten<Raw extends string | Buffer>(flat: (Raw | number | null)[]): Chunk<Raw> {
   const members: Raw[] = [];
   const docs: (Raw | null)[] = [];
-  for (let i = 2; i < flat.length; i += 2) {
+  for (let i = 1; i < flat.length; i += 2) {
     members.push(flat[i] as Raw);
     docs.push((flat[i + 1] as Raw | null) ?? null);
   }
-  return { version: String(flat[0] ?? ''), hit: flat[1] === 1, members, docs };
+  return { version: String(flat[0] ?? ''), members, docs };
 }
 
 /** A page a replica holds, and the store version it was read at. */
