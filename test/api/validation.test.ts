@@ -87,3 +87,17 @@ test('unknown paths get a JSON 404; 404 for a missing campaign is problem+json t
   expect(missing.status).toBe(404);
   expect(missing.body).toMatchObject({ type: 'urn:pca-agent:problem:campaign_not_found', instance: '/api/v1/campaigns/nope' });
 });
+
+test('list: a query string seen before answers the same, a bad one is refused every time, and handlers share no mutable input', async () => {
+  const list = (q: string) => request(a.app).get(`/api/v1/campaigns?${q}`).set(auth);
+  await request(a.app).post('/api/v1/campaigns').set(auth).send(campaignBody({ id: 'c-repeat' })).expect(201);
+  const first = await list('limit=5&sort=-name');
+  for (let i = 0; i < 3; i++) {
+    const again = await list('limit=5&sort=-name');
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+  }
+  for (let i = 0; i < 2; i++) expectProblem(await list('limit=0&sort=-name'), 400, ['query.limit']);
+  // the same parameters in another order are another string: validated on their own
+  expect((await list('sort=-name&limit=5')).body).toEqual(first.body);
+});

@@ -103,6 +103,7 @@ export function createApp(deps: AppDeps): ApiApp {
         limit: config.RATE_LIMIT_PER_MINUTE,
         windowMs: config.RATE_LIMIT_WINDOW_MS,
         failOpen: config.RATE_LIMIT_FAIL_OPEN,
+        trustProxyHops: config.TRUST_PROXY_HOPS,
         logger,
       }),
       authenticate({

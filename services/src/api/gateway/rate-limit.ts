@@ -21,6 +21,11 @@ export interface RateLimitGatewayOptions {
    * Redis returns. @default true
    */
   readonly failOpen?: boolean;
+  /**
+   * The app's `trust proxy` hop count (TRUST_PROXY_HOPS). At 0 the client is the socket's peer, read
+   * directly: `req.ip` parses X-Forwarded-For on every call only to ignore it. @default 0
+   */
+  readonly trustProxyHops?: number;
   /** Paths never counted (probes and scraping). @default ['/health', '/ready', '/metrics'] */
   readonly exemptPaths?: readonly string[];
   readonly logger: Logger;
@@ -55,9 +60,11 @@ export function rateLimitGateway(opts: RateLimitGatewayOptions): RequestHandler 
     sendProblem(req, res, new ApiError(429, 'rate_limited', `more than ${limit} requests in ${windowSeconds} s from this client; retry after the time in Retry-After`));
   };
 
+  const clientAddress = (opts.trustProxyHops ?? 0) === 0 ? (req: Request) => req.socket.remoteAddress : (req: Request) => req.ip;
+
   return (req, res, next) => {
     if (exempt.has(req.path)) return next();
-    const key = clientKey(req.ip);
+    const key = clientKey(clientAddress(req));
     const local = store.hitLocally(key.id);
     if (local) return answer(req, res, next, key, local);
     store.increment(key.id).then(
