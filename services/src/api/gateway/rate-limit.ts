@@ -45,7 +45,7 @@ export function rateLimitGateway(opts: RateLimitGatewayOptions): RequestHandler 
   const windowSeconds = Math.ceil(windowMs / 1000);
   const name = `${limit}-per-${windowSeconds}s`;
   const failOpen = opts.failOpen ?? true;
-  const clientKey = cachedClientKey();
+  const clientKey = cachedClientKey((partition) => `"${name}"; q=${limit}; w=${windowSeconds}; pk=:${partition}:`);
   const exempt = new Set(opts.exemptPaths ?? ['/health', '/ready', '/metrics']);
   const store = new LeasedRateLimitStore(opts.redis, { prefix: opts.keyPrefix, limit, windowMs });
   const log = rateLimitLogger(opts.logger);
@@ -53,7 +53,7 @@ export function rateLimitGateway(opts: RateLimitGatewayOptions): RequestHandler 
   const answer = (req: Request, res: Response, next: NextFunction, key: ClientKey, hit: IncrementResponse) => {
     const resetSeconds = Math.max(0, Math.ceil((hit.resetTime!.getTime() - Date.now()) / 1000));
     res.setHeader('RateLimit', `"${name}"; r=${Math.max(limit - hit.totalHits, 0)}; t=${resetSeconds}`);
-    res.setHeader('RateLimit-Policy', `"${name}"; q=${limit}; w=${windowSeconds}; pk=:${key.partition}:`);
+    res.setHeader('RateLimit-Policy', key.policy);
     if (hit.totalHits <= limit) return next();
     res.setHeader('Retry-After', String(resetSeconds));
     res.locals.rateLimited = true;
@@ -82,8 +82,8 @@ export function rateLimitGateway(opts: RateLimitGatewayOptions): RequestHandler 
 interface ClientKey {
   /** express-rate-limit's key for the address: what the counter is stored under. */
   readonly id: string;
-  /** `pk` of RateLimit-Policy: a short hash of the key, never the address itself. */
-  readonly partition: string;
+  /** The `RateLimit-Policy` header: the policy with its `pk`, a short hash of the key (never the address itself). */
+  readonly policy: string;
 }
 
 /** Distinct client addresses remembered; past this the cache starts over (a flood of addresses costs no memory). */
@@ -91,10 +91,11 @@ const MAX_CACHED_KEYS = 10_000;
 
 /**
  * express-rate-limit's own key (`ipKeyGenerator`: an IPv4-mapped address as IPv4, IPv6 by /56 subnet)
- * and its policy partition, remembered per address: parsing IPv6 and hashing on every request, as a
- * dual-stack listener sees even IPv4 clients (`::ffff:a.b.c.d`), was a measurable share of a request's CPU.
+ * and its RateLimit-Policy header (with the partition), remembered per address: parsing IPv6 and
+ * hashing on every request, as a dual-stack listener sees even IPv4 clients (`::ffff:a.b.c.d`), was a
+ * measurable share of a request's CPU.
  */
-function cachedClientKey(): (ip: string | undefined) => ClientKey {
+function cachedClientKey(policy: (partition: string) => string): (ip: string | undefined) => ClientKey {
   const keys = new Map<string, ClientKey>();
   return (ip) => {
     const address = ip ?? 'unknown';
@@ -103,7 +104,7 @@ function cachedClientKey(): (ip: string | undefined) => ClientKey {
       if (keys.size >= MAX_CACHED_KEYS) keys.clear();
       const id = ip === undefined ? 'unknown' : ipKeyGenerator(ip, 56);
       // as express-rate-limit's draft-8 headers: the first 12 hex digits of SHA-256, in base64
-      key = { id, partition: Buffer.from(createHash('sha256').update(id).digest('hex').slice(0, 12)).toString('base64') };
+      key = { id, policy: policy(Buffer.from(createHash('sha256').update(id).digest('hex').slice(0, 12)).toString('base64')) };
       keys.set(address, key);
     }
     return key;
