@@ -140,8 +140,8 @@ export function authenticate(opts: AuthOptions): RequestHandler {
   return (req, res, next) => {
     if (opts.isPublic(req)) return next();
     // A key seen before is answered at once: no promise, no hash.
-    const header = req.headers['x-api-key'];
-    const known = typeof header === 'string' ? matched.get(header) : undefined;
+    const header = req.get('x-api-key');
+    const known = header === undefined ? undefined : matched.get(header);
     if (known) {
       res.locals.auth = known;
       return next();
