@@ -191,7 +191,9 @@ export async function benchUpload(ctx: BenchContext): Promise<void> {
     rmSync(large.path, { force: true });
   }
   figures.add('upload_csv_large_vs_small_rss', '×', ratios, {
-    verdictOf: (m) => atMost(m, 1.1),
-    note: `upload memory is constant: worker VmHWM, ${large.rows.toLocaleString('en-US')} over ${files[0]!.rows.toLocaleString('en-US')} CSV rows`,
+    // A --quick pair (thousands of rows) stays near the idle worker's RSS, below where the heap cap holds it
+    // flat: the ratio is reported there, but judged only at full size.
+    ...(opts.quick ? {} : { verdictOf: (m: number) => atMost(m, 1.1) }),
+    note: `upload memory is constant: worker VmHWM, ${large.rows.toLocaleString('en-US')} over ${files[0]!.rows.toLocaleString('en-US')} CSV rows${opts.quick ? ' (judged in full runs only)' : ''}`,
   });
 }
