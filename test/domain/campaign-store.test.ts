@@ -148,6 +148,30 @@ describe('staged batches (bulk imports)', () => {
     expect(await store.count()).toBe(2);
   });
 
+  test('a row staged as a JSON array (by the release before) commits as the same row staged now', async () => {
+    const at = '2026-05-01T10:00:00.000Z';
+    const staging = new CampaignStore(redis, prefix, () => new Date(at));
+    const rows = [input(1, { name: '12:3,4 \u0000ü' }), input(2)];
+    const legacy = staging.stagedForms(rows).map((text) => {
+      // lengths, ':', then the fields back to back
+      const colon = text.indexOf(':');
+      let from = colon + 1;
+      return JSON.stringify(text.slice(0, colon).split(',').map((n) => text.slice(from, (from += Number(n)))));
+    });
+    const current = new CampaignStore(redis, `${prefix}-now`, () => new Date(at));
+    try {
+      expect(await staging.commitStaged(rows.map((r, i) => [r.id, legacy[i]!] as const))).toBe(2);
+      await current.upsertMany(rows);
+      expect(await store.get('c001')).toEqual(await current.get('c001'));
+      expect(await store.get('c001')).toMatchObject({ name: '12:3,4 \u0000ü', created_at: at });
+      for (const sort of ['name', 'budget', 'created_at'] as const) {
+        expect(await ids(sort)).toEqual((await current.list({ sort, order: 'asc', limit: 100 })).items.map((c) => c.id));
+      }
+    } finally {
+      await deleteByPrefix(redis, `${prefix}-now`);
+    }
+  });
+
   test('an id twice in one batch is stored once, as its last row', async () => {
     await store.upsertMany([input(1, { budget: 10 }), input(2), input(1, { budget: 20 })]);
     expect(await store.count()).toBe(2);

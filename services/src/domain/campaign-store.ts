@@ -224,6 +224,39 @@ const CREATED_AT_KEY = ',"created_at":"';
 /** What `stagedForm` holds: created_at, the JSON before and after it, the entry if new, the other members. */
 type Staged = [createdAt: string, head: string, tail: string, entry: string, ...members: string[]];
 
+/**
+ * A staged form as text: the fields' lengths, `:`, then the fields back to back. Cutting it up again is a
+ * few slices, where a JSON array of the same fields cost a stringify and a parse per row (and escaped every
+ * NUL of the record and members into six characters).
+ */
+function stageText(fields: readonly string[]): string {
+  let lengths = '';
+  let body = '';
+  for (let i = 0; i < fields.length; i++) {
+    lengths += i === 0 ? String(fields[i]!.length) : `,${fields[i]!.length}`;
+    body += fields[i]!;
+  }
+  return `${lengths}:${body}`;
+}
+
+/** The fields of a staged form; a JSON array is a form staged by a release before `stageText` (a commit resumed across an upgrade). */
+function stagedFields(text: string): string[] {
+  if (text.startsWith('[')) return JSON.parse(text) as Staged;
+  const colon = text.indexOf(':');
+  const fields: string[] = [];
+  let at = colon + 1;
+  let from = 0;
+  while (from < colon) {
+    let comma = text.indexOf(',', from);
+    if (comma < 0 || comma > colon) comma = colon;
+    const end = at + Number(text.slice(from, comma));
+    fields.push(text.slice(at, end));
+    at = end;
+    from = comma + 1;
+  }
+  return fields;
+}
+
 type UpsertMode = 'create' | 'update' | 'upsert';
 
 /** Campaigns in Redis: one pre-serialized record per campaign (campaign-record.ts) plus one lexicographic index per sort field. */
@@ -307,7 +340,7 @@ export class CampaignStore {
     const members = SORT_FIELDS.map((f) => `${sortKey(c, f)}${SEP}${c.id}`);
     const staged: Staged = [c.created_at, json.slice(0, at), json.slice(at + c.created_at.length), JSON.stringify({ v: 1, m: members })];
     for (let i = 0; i < members.length; i++) if (i !== CREATED_AT_INDEX) staged.push(members[i]!);
-    return JSON.stringify(staged);
+    return stageText(staged);
   }
 
   /** Upserts staged campaigns (`[id, stagedForm]` pairs) in one script call, keeping each one's created_at. */
@@ -316,7 +349,7 @@ export class CampaignStore {
     const rows = [...new Map(batch.map((r) => [r[0], r] as const)).values()];
     if (rows.length === 0) return 0;
     const args: string[] = [String(SORT_FIELDS.length), String(CREATED_AT_INDEX + 1)];
-    for (const [id, staged] of rows) args.push(id, ...(JSON.parse(staged) as Staged));
+    for (const [id, staged] of rows) args.push(id, ...stagedFields(staged));
     return this.redis.pcaCampaignCommitStaged(
       3 + SORT_FIELDS.length + rows.length,
       this.keys.campaignIndexMembers,
