@@ -150,20 +150,24 @@ describe('staged batches (bulk imports)', () => {
 
   test('a row staged as a JSON array (by the release before) commits as the same row staged now', async () => {
     const at = '2026-05-01T10:00:00.000Z';
-    const staging = new CampaignStore(redis, prefix, () => new Date(at));
-    const rows = [input(1, { name: '12:3,4 \u0000ü' }), input(2)];
-    const legacy = staging.stagedForms(rows).map((text) => {
-      // lengths, ':', then the fields back to back
-      const colon = text.indexOf(':');
-      let from = colon + 1;
-      return JSON.stringify(text.slice(0, colon).split(',').map((n) => text.slice(from, (from += Number(n)))));
-    });
+    const rows = [input(1, { name: '12:3,4 \u0000ü"' }), input(2)];
     const current = new CampaignStore(redis, `${prefix}-now`, () => new Date(at));
     try {
+      await current.commitStaged(rows.map((r, i) => [r.id, current.stagedForms(rows)[i]!] as const));
+      // the earlier release's form: created_at, the record's JSON before and after it, the entry, the other members
+      const legacy = await Promise.all(
+        rows.map(async (r) => {
+          const record = (await redis.get(`${prefix}-now:campaign:${r.id}`))!;
+          const entry = (await redis.hget(`${prefix}-now:campaign-index-members`, r.id))!;
+          const members = (JSON.parse(entry) as { m: string[] }).m;
+          const cut = record.indexOf(at);
+          return JSON.stringify([at, record.slice(0, cut), record.slice(cut + at.length), entry, ...members.slice(0, -1)]);
+        }),
+      );
+      const staging = new CampaignStore(redis, prefix, () => new Date('2026-06-01T00:00:00.000Z'));
       expect(await staging.commitStaged(rows.map((r, i) => [r.id, legacy[i]!] as const))).toBe(2);
-      await current.upsertMany(rows);
       expect(await store.get('c001')).toEqual(await current.get('c001'));
-      expect(await store.get('c001')).toMatchObject({ name: '12:3,4 \u0000ü', created_at: at });
+      expect(await store.get('c001')).toMatchObject({ name: '12:3,4 \u0000ü"', created_at: at, updated_at: at });
       for (const sort of ['name', 'budget', 'created_at'] as const) {
         expect(await ids(sort)).toEqual((await current.list({ sort, order: 'asc', limit: 100 })).items.map((c) => c.id));
       }

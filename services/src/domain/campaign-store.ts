@@ -149,7 +149,7 @@ end
 return out
 `;
 
-// Upserts a batch of staged campaigns (see `stagedForm`) in one call: UPSERT's work with one command per
+// Upserts a batch of campaigns (see `rowFields`) in one call: UPSERT's work with one command per
 // index (and one MSET, one HSET) for the whole batch instead of a script call per row. An existing campaign
 // keeps its created_at (read from its created_at member); an index member that did not change is not
 // rewritten, so replaying a batch is cheap and harmless.
@@ -224,41 +224,8 @@ return rows
 const CREATED_AT_INDEX = SORT_FIELDS.indexOf('created_at');
 const CREATED_AT_KEY = ',"created_at":"';
 
-/** What `stagedForm` holds: created_at, the JSON before and after it, the entry if new, the other members. */
-type Staged = [createdAt: string, head: string, tail: string, entry: string, ...members: string[]];
-
-/**
- * A staged form as text: the fields' lengths, `:`, then the fields back to back. Cutting it up again is a
- * few slices, where a JSON array of the same fields cost a stringify and a parse per row (and escaped every
- * NUL of the record and members into six characters).
- */
-function stageText(fields: readonly string[]): string {
-  let lengths = '';
-  let body = '';
-  for (let i = 0; i < fields.length; i++) {
-    lengths += i === 0 ? String(fields[i]!.length) : `,${fields[i]!.length}`;
-    body += fields[i]!;
-  }
-  return `${lengths}:${body}`;
-}
-
-/** The fields of a staged form; a JSON array is a form staged by a release before `stageText` (a commit resumed across an upgrade). */
-function stagedFields(text: string): string[] {
-  if (text.startsWith('[')) return JSON.parse(text) as Staged;
-  const colon = text.indexOf(':');
-  const fields: string[] = [];
-  let at = colon + 1;
-  let from = 0;
-  while (from < colon) {
-    let comma = text.indexOf(',', from);
-    if (comma < 0 || comma > colon) comma = colon;
-    const end = at + Number(text.slice(from, comma));
-    fields.push(text.slice(at, end));
-    at = end;
-    from = comma + 1;
-  }
-  return fields;
-}
+/** What the commit script takes per row: created_at, the record's JSON before and after it, the entry if new, the other members. */
+type RowFields = [createdAt: string, head: string, tail: string, entry: string, ...members: string[]];
 
 type UpsertMode = 'create' | 'update' | 'upsert';
 
@@ -321,38 +288,49 @@ export class CampaignStore {
 
   /** Inserts or replaces campaigns by id in one round trip (bulk uploads, seeding). */
   async upsertMany(inputs: readonly (CampaignInput & { id: string })[]): Promise<void> {
-    const forms = this.stagedForms(inputs);
-    await this.commitStaged(inputs.map((input, i) => [input.id, forms[i]!] as const));
+    const now = this.now().toISOString();
+    await this.commitFields(inputs.map((input) => [input.id, this.rowFields(input, now)] as const));
   }
 
   /**
-   * Campaigns as self-contained strings to stage and later `commitStaged`: each one's JSON split around
-   * created_at (an existing campaign keeps its own), its index entry if it is new, its other index members.
+   * Campaigns as self-contained strings to stage and later `commitStaged`: each one's validated input as
+   * JSON. What it becomes (the record, its index members) is worked out at the commit, which waits on
+   * Redis anyway, instead of while the file is read, which waits on this process.
    */
   stagedForms(inputs: readonly (CampaignInput & { id: string })[]): string[] {
-    const now = this.now().toISOString();
-    return inputs.map((input) => this.stagedForm(input, now));
+    return inputs.map((input) => JSON.stringify(input));
   }
 
-  private stagedForm(input: CampaignInput & { id: string }, now: string): string {
+  /** The script's fields of one campaign: its JSON split around created_at (an existing campaign keeps its own), its entry if it is new, its other members. */
+  private rowFields(input: CampaignInput & { id: string }, now: string): RowFields {
     const c = this.toCampaign(input, input.id, undefined, now);
     const json = encodeCampaignRecord(c);
     // In JSON text a `"` inside a value is escaped, so this sequence can only be the key itself (the
     // record's KPIs and facts after the campaign's JSON hold no created_at).
     const at = json.lastIndexOf(CREATED_AT_KEY) + CREATED_AT_KEY.length;
     const members = SORT_FIELDS.map((f) => `${sortKey(c, f)}${SEP}${c.id}`);
-    const staged: Staged = [c.created_at, json.slice(0, at), json.slice(at + c.created_at.length), JSON.stringify({ v: 1, m: members })];
-    for (let i = 0; i < members.length; i++) if (i !== CREATED_AT_INDEX) staged.push(members[i]!);
-    return stageText(staged);
+    const fields: RowFields = [c.created_at, json.slice(0, at), json.slice(at + c.created_at.length), JSON.stringify({ v: 1, m: members })];
+    for (let i = 0; i < members.length; i++) if (i !== CREATED_AT_INDEX) fields.push(members[i]!);
+    return fields;
   }
 
-  /** Upserts staged campaigns (`[id, stagedForm]` pairs) in one script call, keeping each one's created_at. */
+  /**
+   * Upserts staged campaigns (`[id, stagedForm]` pairs) in one script call, keeping each one's created_at.
+   * A JSON array is a row a release before this one staged as the script's fields (a commit resumed across an upgrade).
+   */
   async commitStaged(batch: readonly (readonly [id: string, staged: string])[]): Promise<number> {
+    const now = this.now().toISOString();
+    return this.commitFields(
+      batch.map(([id, staged]) => [id, staged.startsWith('[') ? (JSON.parse(staged) as RowFields) : this.rowFields({ ...(JSON.parse(staged) as CampaignInput), id }, now)] as const),
+    );
+  }
+
+  private async commitFields(batch: readonly (readonly [id: string, fields: RowFields])[]): Promise<number> {
     // The script reads every row's old entry before writing any: an id twice in one batch keeps the last.
     const rows = [...new Map(batch.map((r) => [r[0], r] as const)).values()];
     if (rows.length === 0) return 0;
     const args: string[] = [String(SORT_FIELDS.length), String(CREATED_AT_INDEX + 1)];
-    for (const [id, staged] of rows) args.push(id, ...stagedFields(staged));
+    for (const [id, fields] of rows) args.push(id, ...fields);
     return this.redis.pcaCampaignCommitStaged(
       3 + SORT_FIELDS.length + rows.length,
       this.keys.campaignIndexMembers,
