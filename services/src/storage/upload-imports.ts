@@ -81,9 +81,14 @@ export class UploadImports {
       return rows;
     };
     let committed = 0;
-    const counted = async (written: number) => {
+    // Progress is told in order but not waited for: its round trip would queue behind the batch just
+    // sent, and the next one would be prepared only once that batch was written.
+    let told: Promise<void> = Promise.resolve();
+    const counted = (written: number) => {
       committed += written;
-      if (written) await onProgress?.(committed);
+      const n = committed;
+      if (written && onProgress) told = told.then(() => onProgress(n));
+      told.catch(() => undefined);
     };
     // The next page is asked for before this one's commit, so it is here while Redis writes this one, and
     // each batch is prepared and sent while the one before it is still being written. Redis runs the
@@ -96,13 +101,14 @@ export class UploadImports {
       // surfaced by an await below, never as an unhandled rejection
       writing.catch(() => undefined);
       next?.catch(() => undefined);
-      if (previous) await counted(await previous);
+      if (previous) counted(await previous);
       previous = writing;
       if (!next) break;
       [cursor, flat] = await next;
       next = cursor === '0' ? null : scan(cursor);
     }
-    await counted(await previous);
+    counted(await previous);
+    await told;
     const done: ImportState<S> = { status: 'imported', summary, imported_at: new Date().toISOString() };
     await this.redis.multi().set(stateKey, JSON.stringify(done), 'EX', this.ttl).unlink(stageKey).exec();
     return summary;
