@@ -315,7 +315,7 @@ export class CampaignStore {
   }
 
   /**
-   * Upserts staged campaigns (`[id, stagedForm]` pairs) in one script call, keeping each one's created_at.
+   * Upserts staged campaigns (`[id, stagedForms entry]` pairs) in one script call, keeping each one's created_at.
    * A JSON array is a row a release before this one staged as the script's fields (a commit resumed across an upgrade).
    */
   async commitStaged(batch: readonly (readonly [id: string, staged: string])[]): Promise<number> {
