@@ -148,6 +148,34 @@ describe('staged batches (bulk imports)', () => {
     expect(await store.count()).toBe(2);
   });
 
+  test('a row staged as a JSON array (by the release before) commits as the same row staged now', async () => {
+    const at = '2026-05-01T10:00:00.000Z';
+    const rows = [input(1, { name: '12:3,4 \u0000ü"' }), input(2)];
+    const current = new CampaignStore(redis, `${prefix}-now`, () => new Date(at));
+    try {
+      await current.commitStaged(rows.map((r, i) => [r.id, current.stagedForms(rows)[i]!] as const));
+      // the earlier release's form: created_at, the record's JSON before and after it, the entry, the other members
+      const legacy = await Promise.all(
+        rows.map(async (r) => {
+          const record = (await redis.get(`${prefix}-now:campaign:${r.id}`))!;
+          const entry = (await redis.hget(`${prefix}-now:campaign-index-members`, r.id))!;
+          const members = (JSON.parse(entry) as { m: string[] }).m;
+          const cut = record.indexOf(at);
+          return JSON.stringify([at, record.slice(0, cut), record.slice(cut + at.length), entry, ...members.slice(0, -1)]);
+        }),
+      );
+      const staging = new CampaignStore(redis, prefix, () => new Date('2026-06-01T00:00:00.000Z'));
+      expect(await staging.commitStaged(rows.map((r, i) => [r.id, legacy[i]!] as const))).toBe(2);
+      expect(await store.get('c001')).toEqual(await current.get('c001'));
+      expect(await store.get('c001')).toMatchObject({ name: '12:3,4 \u0000ü"', created_at: at, updated_at: at });
+      for (const sort of ['name', 'budget', 'created_at'] as const) {
+        expect(await ids(sort)).toEqual((await current.list({ sort, order: 'asc', limit: 100 })).items.map((c) => c.id));
+      }
+    } finally {
+      await deleteByPrefix(redis, `${prefix}-now`);
+    }
+  });
+
   test('an id twice in one batch is stored once, as its last row', async () => {
     await store.upsertMany([input(1, { budget: 10 }), input(2), input(1, { budget: 20 })]);
     expect(await store.count()).toBe(2);

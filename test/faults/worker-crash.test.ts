@@ -106,7 +106,8 @@ test('a worker sent SIGTERM mid-job finishes that job, reports not ready, then e
 });
 
 test('past WORKER_SHUTDOWN_TIMEOUT_MS the worker exits anyway (1); the cut-off job is recovered by the next worker', async () => {
-  const [job] = await queueUploads(1, 20_000);
+  // long enough to still be running 1 s after the signal (a 20k-row import now takes about that)
+  const [job] = await queueUploads(1, 100_000);
   const worker = await startWorkerProcess({ ...env(), WORKER_SHUTDOWN_TIMEOUT_MS: '1000' });
   workers.push(worker);
   await waitFor('the job is under way', async () => typeof (await queues.uploads.getJob(job!.id!))?.progress === 'object', 60_000, 20);
@@ -119,9 +120,9 @@ test('past WORKER_SHUTDOWN_TIMEOUT_MS the worker exits anyway (1); the cut-off j
   workers.push(await startWorkerProcess(env()));
   await waitFor('recovered and completed', async () => (await job!.getState()) === 'completed', 90_000);
   const done = (await queues.uploads.getJob(job!.id!))!;
-  expect(done.returnvalue).toMatchObject({ rows_imported: 20_000 });
-  expect(await new CampaignStore(redis, prefix).count()).toBe(20_000);
-});
+  expect(done.returnvalue).toMatchObject({ rows_imported: 100_000 });
+  expect(await new CampaignStore(redis, prefix).count()).toBe(100_000);
+}, 180_000);
 
 test('a worker SIGKILLed in the middle of a 100k-row import: the store holds none of the upload before the retry and all of it, once, after', async () => {
   const ROWS = 100_000;

@@ -148,11 +148,10 @@ end
 return out
 `;
 
-// Upserts a batch of staged campaigns (see `stagedForm`) in one call: UPSERT's work with one command per
+// Upserts a batch of campaigns (see `rowFields`) in one call: UPSERT's work with one command per
 // index (and one MSET, one HSET) for the whole batch instead of a script call per row. An existing campaign
 // keeps its created_at (read from its created_at member); an index member that did not change is not
-// rewritten, so replaying a batch is cheap and harmless. Each index's new members are added in order: each
-// insert then walks the skiplist next to the one before.
+// rewritten, so replaying a batch is cheap and harmless.
 // KEYS: members-hash, count, idx_1..idx_n, doc_1..doc_r, store version
 // ARGV: n, created_at's index, then per row: id, created_at, doc head, doc tail, entry if new, n-1 members; token
 const COMMIT_STAGED = `
@@ -163,52 +162,56 @@ local rows = (#ARGV - 3) / W
 local ids = {}
 for r = 1, rows do ids[r] = ARGV[3 + (r - 1) * W] end
 local entries = redis.call('HMGET', KEYS[1], unpack(ids))
-local adds, rems, docs, hash = {}, {}, {}, {}
-for i = 1, NIDX do adds[i] = {}; rems[i] = {} end
+-- per index: ZADD's arguments (score, member…) and how many; the members an update replaces
+local adds, nadd, rems = {}, {}, {}
+for i = 1, NIDX do adds[i] = {}; nadd[i] = 0; rems[i] = {} end
+local docs, hash = {}, {}
 local created_count = 0
+-- the score as a string: a number would be converted to one for every member of every ZADD
+local function add(i, m)
+  local n = nadd[i]
+  adds[i][n + 1] = '0'
+  adds[i][n + 2] = m
+  nadd[i] = n + 2
+end
 for r = 1, rows do
   local base = 2 + (r - 1) * W
   local id = ARGV[base + 1]
   local created = ARGV[base + 2]
   local entry
+  local j = base + 6
   if entries[r] then
     local old = cjson.decode(entries[r])
     local oc = old.m[CI]
     created = string.sub(oc, 1, string.find(oc, '\\0', 1, true) - 1)
     local members = {}
-    local j = base + 6
     for i = 1, NIDX do
       local m
       if i == CI then m = oc else m = ARGV[j]; j = j + 1 end
       members[i] = m
       if old.m[i] ~= m then
-        table.insert(rems[i], old.m[i])
-        table.insert(adds[i], m)
+        local rm = rems[i]
+        rm[#rm + 1] = old.m[i]
+        add(i, m)
       end
     end
     entry = cjson.encode({ v = old.v + 1, m = members })
   else
     created_count = created_count + 1
-    local j = base + 6
     for i = 1, NIDX do
-      if i == CI then table.insert(adds[i], created .. '\\0' .. id) else table.insert(adds[i], ARGV[j]); j = j + 1 end
+      if i == CI then add(i, created .. '\\0' .. id) else add(i, ARGV[j]); j = j + 1 end
     end
     entry = ARGV[base + 5]
   end
-  docs[#docs + 1] = KEYS[2 + NIDX + r]
-  docs[#docs + 1] = ARGV[base + 3] .. created .. ARGV[base + 4]
-  hash[#hash + 1] = id
-  hash[#hash + 1] = entry
+  docs[2 * r - 1] = KEYS[2 + NIDX + r]
+  docs[2 * r] = ARGV[base + 3] .. created .. ARGV[base + 4]
+  hash[2 * r - 1] = id
+  hash[2 * r] = entry
 end
+-- Unsorted: sorting each index's members first (in Lua) cost about what it saved ZADD.
 for i = 1, NIDX do
   if #rems[i] > 0 then redis.call('ZREM', KEYS[2 + i], unpack(rems[i])) end
-  local a = adds[i]
-  if #a > 0 then
-    table.sort(a)
-    local args = {}
-    for k = 1, #a do args[2 * k - 1] = 0; args[2 * k] = a[k] end
-    redis.call('ZADD', KEYS[2 + i], unpack(args))
-  end
+  if nadd[i] > 0 then redis.call('ZADD', KEYS[2 + i], unpack(adds[i])) end
 end
 redis.call('MSET', unpack(docs))
 redis.call('HSET', KEYS[1], unpack(hash))
@@ -220,8 +223,8 @@ return rows
 const CREATED_AT_INDEX = SORT_FIELDS.indexOf('created_at');
 const CREATED_AT_KEY = ',"created_at":"';
 
-/** What `stagedForm` holds: created_at, the JSON before and after it, the entry if new, the other members. */
-type Staged = [createdAt: string, head: string, tail: string, entry: string, ...members: string[]];
+/** What the commit script takes per row: created_at, the record's JSON before and after it, the entry if new, the other members. */
+type RowFields = [createdAt: string, head: string, tail: string, entry: string, ...members: string[]];
 
 type UpsertMode = 'create' | 'update' | 'upsert';
 
@@ -284,38 +287,49 @@ export class CampaignStore {
 
   /** Inserts or replaces campaigns by id in one round trip (bulk uploads, seeding). */
   async upsertMany(inputs: readonly (CampaignInput & { id: string })[]): Promise<void> {
-    const forms = this.stagedForms(inputs);
-    await this.commitStaged(inputs.map((input, i) => [input.id, forms[i]!] as const));
+    const now = this.now().toISOString();
+    await this.commitFields(inputs.map((input) => [input.id, this.rowFields(input, now)] as const));
   }
 
   /**
-   * Campaigns as self-contained strings to stage and later `commitStaged`: each one's JSON split around
-   * created_at (an existing campaign keeps its own), its index entry if it is new, its other index members.
+   * Campaigns as self-contained strings to stage and later `commitStaged`: each one's validated input as
+   * JSON. What it becomes (the record, its index members) is worked out at the commit, which waits on
+   * Redis anyway, instead of while the file is read, which waits on this process.
    */
   stagedForms(inputs: readonly (CampaignInput & { id: string })[]): string[] {
-    const now = this.now().toISOString();
-    return inputs.map((input) => this.stagedForm(input, now));
+    return inputs.map((input) => JSON.stringify(input));
   }
 
-  private stagedForm(input: CampaignInput & { id: string }, now: string): string {
+  /** The script's fields of one campaign: its JSON split around created_at (an existing campaign keeps its own), its entry if it is new, its other members. */
+  private rowFields(input: CampaignInput & { id: string }, now: string): RowFields {
     const c = this.toCampaign(input, input.id, undefined, now);
     const json = encodeCampaignRecord(c);
     // In JSON text a `"` inside a value is escaped, so this sequence can only be the key itself (the
     // record's KPIs and facts after the campaign's JSON hold no created_at).
     const at = json.lastIndexOf(CREATED_AT_KEY) + CREATED_AT_KEY.length;
     const members = SORT_FIELDS.map((f) => `${sortKey(c, f)}${SEP}${c.id}`);
-    const staged: Staged = [c.created_at, json.slice(0, at), json.slice(at + c.created_at.length), JSON.stringify({ v: 1, m: members })];
-    for (let i = 0; i < members.length; i++) if (i !== CREATED_AT_INDEX) staged.push(members[i]!);
-    return JSON.stringify(staged);
+    const fields: RowFields = [c.created_at, json.slice(0, at), json.slice(at + c.created_at.length), JSON.stringify({ v: 1, m: members })];
+    for (let i = 0; i < members.length; i++) if (i !== CREATED_AT_INDEX) fields.push(members[i]!);
+    return fields;
   }
 
-  /** Upserts staged campaigns (`[id, stagedForm]` pairs) in one script call, keeping each one's created_at. */
+  /**
+   * Upserts staged campaigns (`[id, stagedForms entry]` pairs) in one script call, keeping each one's created_at.
+   * A JSON array is a row a release before this one staged as the script's fields (a commit resumed across an upgrade).
+   */
   async commitStaged(batch: readonly (readonly [id: string, staged: string])[]): Promise<number> {
+    const now = this.now().toISOString();
+    return this.commitFields(
+      batch.map(([id, staged]) => [id, staged.startsWith('[') ? (JSON.parse(staged) as RowFields) : this.rowFields({ ...(JSON.parse(staged) as CampaignInput), id }, now)] as const),
+    );
+  }
+
+  private async commitFields(batch: readonly (readonly [id: string, fields: RowFields])[]): Promise<number> {
     // The script reads every row's old entry before writing any: an id twice in one batch keeps the last.
     const rows = [...new Map(batch.map((r) => [r[0], r] as const)).values()];
     if (rows.length === 0) return 0;
     const args: string[] = [String(SORT_FIELDS.length), String(CREATED_AT_INDEX + 1)];
-    for (const [id, staged] of rows) args.push(id, ...(JSON.parse(staged) as Staged));
+    for (const [id, fields] of rows) args.push(id, ...fields);
     return this.redis.pcaCampaignCommitStaged(
       3 + SORT_FIELDS.length + rows.length,
       this.keys.campaignIndexMembers,

@@ -75,18 +75,40 @@ export class UploadImports {
 
   private async moveStage<S>(stateKey: string, stageKey: string, summary: S, onProgress?: (rowsCommitted: number) => Promise<void> | void): Promise<S> {
     const scan = (cursor: string) => this.redis.hscan(stageKey, cursor, 'COUNT', this.batch);
-    let [cursor, flat] = await scan('0');
-    let committed = 0;
-    for (;;) {
+    const batchOf = (flat: string[]) => {
       const rows: [string, string][] = [];
       for (let i = 0; i < flat.length; i += 2) rows.push([flat[i]!, flat[i + 1]!]);
-      // the next page is read while this one is written
-      const [written, next] = await Promise.all([this.store.commitStaged(rows), cursor === '0' ? null : scan(cursor)]);
+      return rows;
+    };
+    let committed = 0;
+    // Progress is told in order but not waited for: its round trip would queue behind the batch just
+    // sent, and the next one would be prepared only once that batch was written.
+    let told: Promise<void> = Promise.resolve();
+    const counted = (written: number) => {
       committed += written;
-      if (written) await onProgress?.(committed);
+      const n = committed;
+      if (written && onProgress) told = told.then(() => onProgress(n));
+      told.catch(() => undefined);
+    };
+    // The next page is asked for before this one's commit, so it is here while Redis writes this one, and
+    // each batch is prepared and sent while the one before it is still being written. Redis runs the
+    // commits one after the other, each atomic as alone.
+    let [cursor, flat] = await scan('0');
+    let next = cursor === '0' ? null : scan(cursor);
+    let previous: Promise<number> | undefined;
+    for (;;) {
+      const writing = this.store.commitStaged(batchOf(flat));
+      // surfaced by an await below, never as an unhandled rejection
+      writing.catch(() => undefined);
+      next?.catch(() => undefined);
+      if (previous) counted(await previous);
+      previous = writing;
       if (!next) break;
-      [cursor, flat] = next;
+      [cursor, flat] = await next;
+      next = cursor === '0' ? null : scan(cursor);
     }
+    counted(await previous);
+    await told;
     const done: ImportState<S> = { status: 'imported', summary, imported_at: new Date().toISOString() };
     await this.redis.multi().set(stateKey, JSON.stringify(done), 'EX', this.ttl).unlink(stageKey).exec();
     return summary;
