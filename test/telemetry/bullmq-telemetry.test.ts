@@ -64,12 +64,13 @@ describe('queueTelemetry() draws jobs enqueued outside any trace', () => {
     expect(tracing.exporter.getFinishedSpans()).toEqual([]);
   });
 
-  it('a job not drawn that fails still sends one ERROR span with its attributes', () => {
+  it('a job not drawn that fails still sends one ERROR span with its attributes, even ended under suppressed tracing', () => {
     const tracer = queueTelemetry({ rootSampleRatio: 0 }).tracer;
     const span = tracer.startSpan('process reports', { kind: SpanKind.CONSUMER });
     span.setAttributes({ 'bullmq.job.name': 'generate_pdf_report', 'bullmq.job.id': '7' });
     span.addEvent('job failed', { 'bullmq.job.failed.reason': 'renderer crashed' });
-    span.end();
+    // as when the job's own (suppressed) context is still active
+    context.with(span.setSpanOnContext(context.active()), () => span.end());
     const [forced, ...rest] = tracing.exporter.getFinishedSpans();
     expect(rest).toEqual([]);
     expect(forced!.name).toBe('process reports');

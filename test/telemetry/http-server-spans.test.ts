@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
+import express from 'express';
+import pino from 'pino';
+import { errorHandler } from '../../services/src/api/errors';
 import { setHttpRoute } from '../../services/src/telemetry/http-route';
+import { FORCE_TRACE_ATTRIBUTE } from '../../services/src/telemetry/sampler';
 import { withServerSpans } from '../../services/src/telemetry/http-server-spans';
 import { startInMemoryTracing, type InMemoryTracing } from './in-memory-tracing';
 
@@ -108,6 +112,21 @@ describe('withServerSpans', () => {
     expect(span!.parentSpanContext?.spanId).toBe('cd'.repeat(8));
     // the unsampled parent stays the active trace (so a job it enqueues is not sampled on its own)
     expect(seen[1]).toMatchObject({ traceId: 'ef'.repeat(16), suppressed: false });
+  });
+
+  it('a request not drawn that fails with a 500 still sends one ERROR span (tracing being suppressed does not swallow it)', async () => {
+    const app = express();
+    app.get('/boom', () => {
+      throw new Error('kaput');
+    });
+    app.use(errorHandler(pino({ level: 'silent' })));
+    const base = await serve(withServerSpans(app, { rootSampleRatio: 0 }));
+    expect((await fetch(`${base}/boom`)).status).toBe(500);
+    const [forced, ...rest] = await waitForSpans(1);
+    expect(rest).toEqual([]);
+    expect(forced!.kind).toBe(SpanKind.SERVER);
+    expect(forced!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'kaput' });
+    expect(forced!.attributes).toMatchObject({ 'http.response.status_code': 500, [FORCE_TRACE_ATTRIBUTE]: true });
   });
 
   it('never traces probes and scrapes', async () => {

@@ -1,4 +1,4 @@
-import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type TimeInput } from '@opentelemetry/api';
+import { context, isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type TimeInput } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { FORCE_TRACE_ATTRIBUTE } from './sampler';
 
@@ -85,13 +85,18 @@ export interface UnsampledFailure {
 export function traceUnsampledFailure(span: Span | undefined, failure: UnsampledFailure): void {
   if (span?.isRecording()) return;
   const linked = span && isSpanContextValid(span.spanContext()) ? [{ context: span.spanContext() }] : [];
-  const forced = trace.getTracer(TRACER_NAME).startSpan(failure.name, {
-    root: true,
-    kind: failure.kind,
-    startTime: failure.startTime,
-    attributes: { ...failure.attributes, [FORCE_TRACE_ATTRIBUTE]: true },
-    links: linked,
-  });
+  // From the root context: a request or job not drawn runs with tracing suppressed, which would swallow it.
+  const forced = trace.getTracer(TRACER_NAME).startSpan(
+    failure.name,
+    {
+      root: true,
+      kind: failure.kind,
+      startTime: failure.startTime,
+      attributes: { ...failure.attributes, [FORCE_TRACE_ATTRIBUTE]: true },
+      links: linked,
+    },
+    ROOT_CONTEXT,
+  );
   forced.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
   forced.end();
 }
