@@ -3,8 +3,8 @@ import { context } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 
 /**
- * Names the active HTTP server span after its route template: the HTTP instrumentation then sets
- * `http.route` and calls the span `GET /items/:id`. This is what ExpressInstrumentation did, without
+ * Names the active HTTP server span after its route template: when the response ends, withServerSpans
+ * sets `http.route` and calls the span `GET /items/:id`. This is what ExpressInstrumentation did, without
  * its wrapper around every middleware and router layer, which cost more CPU per request than the rest
  * of tracing even when the request was not traced. A no-op outside a traced request.
  */

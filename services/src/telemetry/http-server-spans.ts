@@ -25,7 +25,8 @@ const NOT_DRAWN = suppressTracing(ROOT_CONTEXT);
  * the sampler follows it. Probes and scrapes (`UNTRACED_PATHS`) are never traced.
  *
  * The span carries the stable HTTP semantic conventions; routes name it through `setHttpRoute` (the
- * RPC metadata in the context, as the HTTP instrumentation reads it), so it ends as `GET /items/:id`.
+ * RPC metadata in the context, the place OpenTelemetry's HTTP instrumentations keep it), so it ends as
+ * `GET /items/:id`.
  */
 export function withServerSpans(listener: RequestListener, opts: ServerSpanOptions): RequestListener {
   const random = opts.random ?? Math.random;
@@ -36,9 +37,12 @@ export function withServerSpans(listener: RequestListener, opts: ServerSpanOptio
     if (req.headers.traceparent !== undefined) parent = propagation.extract(ROOT_CONTEXT, req.headers);
     else if (!(random() < opts.rootSampleRatio)) return context.with(NOT_DRAWN, () => listener(req, res));
     const method = req.method ?? 'GET';
-    const span = tracer.startSpan(KNOWN_METHODS.has(method) ? method : 'HTTP', { kind: SpanKind.SERVER, attributes: requestAttributes(req, method) }, parent);
+    const known = KNOWN_METHODS.has(method);
+    // Semantic conventions: `{method} {route}`, and `HTTP` for a method outside the known set.
+    const spanMethod = known ? method : 'HTTP';
+    const span = tracer.startSpan(spanMethod, { kind: SpanKind.SERVER, attributes: requestAttributes(req, method, known) }, parent);
     const rpc: RPCMetadata = { type: RPCType.HTTP, span };
-    res.once('close', () => endServerSpan(span, rpc, method, res));
+    res.once('close', () => endServerSpan(span, rpc, spanMethod, res));
     context.with(setRPCMetadata(trace.setSpan(parent, span), rpc), () => {
       try {
         listener(req, res);
@@ -50,21 +54,21 @@ export function withServerSpans(listener: RequestListener, opts: ServerSpanOptio
   };
 }
 
-function requestAttributes(req: IncomingMessage, method: string): Attributes {
+function requestAttributes(req: IncomingMessage, method: string, known: boolean): Attributes {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const host = req.headers.host ?? '';
   const colon = host.lastIndexOf(':');
   const tls = (req.socket as Partial<TLSSocket>).encrypted === true;
   const attributes: Attributes = {
-    'http.request.method': KNOWN_METHODS.has(method) ? method : '_OTHER',
+    'http.request.method': known ? method : '_OTHER',
     'url.scheme': tls ? 'https' : 'http',
     'url.path': q < 0 ? url : url.slice(0, q),
     'network.protocol.version': req.httpVersion,
     'network.peer.address': req.socket.remoteAddress,
     'network.peer.port': req.socket.remotePort,
   };
-  if (!KNOWN_METHODS.has(method)) attributes['http.request.method_original'] = method;
+  if (!known) attributes['http.request.method_original'] = method;
   if (host) {
     // `[::1]:8080`, `example.com:8080`, `example.com`
     const hasPort = colon > host.lastIndexOf(']');
@@ -77,11 +81,11 @@ function requestAttributes(req: IncomingMessage, method: string): Attributes {
 }
 
 /** On 'close': a finished response has its status; one the client left before it finished is an error. */
-function endServerSpan(span: Span, rpc: RPCMetadata, method: string, res: ServerResponse): void {
+function endServerSpan(span: Span, rpc: RPCMetadata, spanMethod: string, res: ServerResponse): void {
   const route = rpc.type === RPCType.HTTP ? rpc.route : undefined;
   if (route !== undefined) {
     span.setAttribute('http.route', route);
-    span.updateName(`${KNOWN_METHODS.has(method) ? method : 'HTTP'} ${route}`);
+    span.updateName(`${spanMethod} ${route}`);
   }
   if (res.headersSent) span.setAttribute('http.response.status_code', res.statusCode);
   if (!res.writableFinished) {
