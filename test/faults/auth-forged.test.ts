@@ -124,6 +124,7 @@ test('forged tokens are all refused with 401 and WWW-Authenticate', async () => 
 });
 
 test('no credential (keys, tokens, token signatures) appears in the captured logs', async () => {
+  await api.proc.logsWritten();
   expect(api.proc.logLines().length).toBeGreaterThan(10); // the logs were captured (trace level)
   const logs = api.proc.stdout + api.proc.stderr;
   const signatures = sentCredentials.filter((c) => c.split('.').length === 3).map((t) => t.split('.')[2]!);

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { ASYNC_STDOUT_FLUSH_MS } from '../../services/src/lib/logger';
 import { ChildRun, freePort } from './child-process';
 import { httpStatus } from './http';
 import { waitFor } from './wait';
@@ -46,6 +47,14 @@ export class RoleProcess extends ChildRun {
   /** stdout parsed as pino JSON lines (lines that are not JSON skipped). */
   logLines(): Record<string, unknown>[] {
     return this.lines.filter((l) => l.raw !== true);
+  }
+
+  /**
+   * Waits until the lines logged so far have been written: the API batches its stdout and writes at
+   * least every ASYNC_STDOUT_FLUSH_MS. Call before reading the logs of a process that is still running.
+   */
+  async logsWritten(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 3 * ASYNC_STDOUT_FLUSH_MS));
   }
 
   /** Waits for `url` to answer 200; fails early (with the logs) if the process exits first. */
