@@ -54,6 +54,8 @@ export class ConsumerSpans {
   private readonly draw: (() => boolean) | undefined;
   /** Attempts whose failure was traced in the processor; `watch` traces the others. */
   private readonly failedInside = new WeakSet<Job>();
+  /** The context of each job that has a span (about one in ten at the default ratio), for `within`. */
+  private readonly contexts = new WeakMap<Job, Context>();
 
   constructor(private readonly opts: ConsumerSpansOptions) {
     this.name = `process ${opts.queue}`;
@@ -67,12 +69,21 @@ export class ConsumerSpans {
     return (job) => this.run(job, processor);
   }
 
+  /**
+   * Runs `fn` in the job's trace context: BullMQ emits 'completed' and 'failed' after the attempt's span has
+   * ended, and the log lines written there should still carry the job's trace id.
+   */
+  within<T>(job: Job | undefined, fn: () => T): T {
+    const ctx = job && this.contexts.get(job);
+    return ctx ? context.with(ctx, fn) : fn();
+  }
+
   /** Traces the failures BullMQ reports without the processor having failed (e.g. the completion write). */
   watch(worker: Worker): void {
     worker.on('failed', (job, err) => {
       if (!job || this.failedInside.delete(job)) return;
-      const parent = producerContext(job);
-      traceUnsampledFailure(parent && trace.wrapSpanContext(trace.getSpanContext(parent)!), {
+      const ctx = this.contexts.get(job) ?? producerContext(job);
+      traceUnsampledFailure(ctx && trace.wrapSpanContext(trace.getSpanContext(ctx)!), {
         name: this.name,
         kind: SpanKind.CONSUMER,
         attributes: this.attributes(job),
@@ -95,8 +106,10 @@ export class ConsumerSpans {
     }
     const ctx = parent ?? ROOT_CONTEXT;
     const span = trace.getTracer(TRACER_NAME).startSpan(this.name, { kind: SpanKind.CONSUMER, attributes: this.attributes(job) }, ctx);
+    const spanContext = trace.setSpan(ctx, span);
+    this.contexts.set(job, spanContext);
     try {
-      return await context.with(trace.setSpan(ctx, span), processor, undefined, job);
+      return await context.with(spanContext, processor, undefined, job);
     } catch (err) {
       this.failedInside.add(job);
       this.fail(span, job, message(err), startTime);

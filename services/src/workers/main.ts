@@ -60,11 +60,14 @@ export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerPr
     });
     spans?.watch(worker);
     // Debug: pca_jobs_completed_total counts successes, and a line per job was a third of a small job's cost.
-    worker.on('completed', (job) => {
-      if (logger.isLevelEnabled('debug')) logger.debug({ queue, job: job.name, job_id: job.id }, 'job completed');
-    });
+    // Not even a listener otherwise: BullMQ copies the listener list on every emit once there are two.
+    // Both in the job's trace context, so the lines carry its trace id.
+    const within = (job: Job | undefined, log: () => void) => (spans ? spans.within(job, log) : log());
+    if (logger.isLevelEnabled('debug')) {
+      worker.on('completed', (job) => within(job, () => logger.debug({ queue, job: job.name, job_id: job.id }, 'job completed')));
+    }
     worker.on('failed', (job, err) =>
-      logger.warn({ queue, job: job?.name, job_id: job?.id, attempts: job?.attemptsMade, err }, 'job failed'),
+      within(job, () => logger.warn({ queue, job: job?.name, job_id: job?.id, attempts: job?.attemptsMade, err }, 'job failed')),
     );
     worker.on('stalled', (jobId) => logger.warn({ queue, job_id: jobId }, 'job stalled; moved back to wait'));
     worker.on('error', (err) => logger.error({ queue, err }, 'worker error'));
