@@ -59,10 +59,10 @@ export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerPr
       name: workerName,
     });
     spans?.watch(worker);
-    // Debug: pca_jobs_completed_total counts successes, and a line per job was a third of a small job's cost.
-    // Not even a listener otherwise: BullMQ copies the listener list on every emit once there are two.
-    // Both in the job's trace context, so the lines carry its trace id.
+    // The outcome lines in the job's trace context, so they carry its trace id.
     const within = (job: Job | undefined, log: () => void) => (spans ? spans.within(job, log) : log());
+    // Debug: pca_jobs_completed_total counts successes, and a line per job was a third of a small job's cost.
+    // Not even a listener otherwise: with two on an event, Node copies the listener array on every emit.
     if (logger.isLevelEnabled('debug')) {
       worker.on('completed', (job) => within(job, () => logger.debug({ queue, job: job.name, job_id: job.id }, 'job completed')));
     }
