@@ -5,7 +5,7 @@ import type { Queue, QueueEvents } from 'bullmq';
 import { queueTelemetry } from '../../services/src/telemetry/bullmq';
 import { withSpan } from '../../services/src/telemetry/spans';
 import { startInMemoryTracing, type InMemoryTracing } from './in-memory-tracing';
-import { startTracedQueue, type TracedQueue } from './traced-queue';
+import { startTracedQueue, type TracedJobData, type TracedQueue } from './traced-queue';
 
 let tracing: InMemoryTracing;
 beforeAll(() => {
@@ -33,70 +33,21 @@ describe('queueTelemetry() span adapter', () => {
     expect(tracing.exporter.getFinishedSpans().map((s) => s.name)).toEqual(['getNextJob reports']);
   });
 
-  it('marks a span failed on "job failed" and on recordException', () => {
+  it('marks a span failed on recordException, and only then', () => {
     const tracer = queueTelemetry().tracer;
-    const a = tracer.startSpan('process reports', { kind: 4 });
-    a.addEvent('job completed', { 'bullmq.job.result': '{}' });
+    const a = tracer.startSpan('add reports.x', { kind: 3 });
     a.end();
-    const b = tracer.startSpan('process reports', { kind: 4 });
-    b.addEvent('job failed', { 'bullmq.job.failed.reason': 'no campaigns' });
+    const b = tracer.startSpan('add reports.x', { kind: 3 });
+    b.recordException({ name: 'Error', message: 'redis down' });
     b.end();
-    const c = tracer.startSpan('add reports.x', { kind: 3 });
-    c.recordException({ name: 'Error', message: 'redis down' });
-    c.end();
-    const [sa, sb, sc] = tracing.exporter.getFinishedSpans();
+    const [sa, sb] = tracing.exporter.getFinishedSpans();
     expect(sa!.status.code).toBe(SpanStatusCode.UNSET);
-    expect(sb!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'no campaigns' });
-    expect(sc!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'redis down' });
-    expect(sa!.kind).toBe(SpanKind.CONSUMER);
+    expect(sb!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'redis down' });
+    expect(sa!.kind).toBe(SpanKind.PRODUCER);
   });
 });
 
-describe('queueTelemetry() draws jobs enqueued outside any trace', () => {
-  it('a job not drawn starts no span and suppresses the spans of its work', () => {
-    const tracer = queueTelemetry({ rootSampleRatio: 0 }).tracer;
-    const span = tracer.startSpan('process reports', { kind: SpanKind.CONSUMER });
-    const ctx = span.setSpanOnContext(context.active());
-    expect(isTracingSuppressed(ctx)).toBe(true);
-    span.setAttributes({ 'bullmq.job.name': 'x' });
-    span.addEvent('job completed', { 'bullmq.job.result': '{}' });
-    span.end();
-    expect(tracing.exporter.getFinishedSpans()).toEqual([]);
-  });
-
-  it('a job not drawn that fails still sends one ERROR span with its attributes, even ended under suppressed tracing', () => {
-    const tracer = queueTelemetry({ rootSampleRatio: 0 }).tracer;
-    const span = tracer.startSpan('process reports', { kind: SpanKind.CONSUMER });
-    span.setAttributes({ 'bullmq.job.name': 'generate_pdf_report', 'bullmq.job.id': '7' });
-    span.addEvent('job failed', { 'bullmq.job.failed.reason': 'renderer crashed' });
-    // as when the job's own (suppressed) context is still active
-    context.with(span.setSpanOnContext(context.active()), () => span.end());
-    const [forced, ...rest] = tracing.exporter.getFinishedSpans();
-    expect(rest).toEqual([]);
-    expect(forced!.name).toBe('process reports');
-    expect(forced!.kind).toBe(SpanKind.CONSUMER);
-    expect(forced!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'renderer crashed' });
-    expect(forced!.attributes).toMatchObject({ 'bullmq.job.name': 'generate_pdf_report', 'bullmq.job.id': '7' });
-  });
-
-  it('draws at the ratio with the given randomness; a job with a trace context is always followed', () => {
-    const draws = [0.05, 0.5];
-    const tracer = queueTelemetry({ rootSampleRatio: 0.1, random: () => draws.shift() ?? 1 }).tracer;
-    tracer.startSpan('process drawn', { kind: SpanKind.CONSUMER }).end();
-    tracer.startSpan('process skipped', { kind: SpanKind.CONSUMER }).end();
-    const parent = trace.getTracer('spec').startSpan('POST /api/v1/analyze-async');
-    tracer.startSpan('process followed', { kind: SpanKind.CONSUMER }, trace.setSpan(context.active(), parent)).end();
-    // only CONSUMER spans are drawn: the producer side follows whatever context it runs in
-    tracer.startSpan('add reports.x', { kind: SpanKind.PRODUCER }).end();
-    parent.end();
-    const names = tracing.exporter.getFinishedSpans().map((s) => s.name);
-    expect(names.sort()).toEqual(['POST /api/v1/analyze-async', 'add reports.x', 'process drawn', 'process followed']);
-    const followed = tracing.exporter.getFinishedSpans().find((s) => s.name === 'process followed')!;
-    expect(followed.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
-  });
-});
-
-describe('a real queue and worker with queueTelemetry()', () => {
+describe('a real queue (queueTelemetry) and worker (ConsumerSpans)', () => {
   let fixture: TracedQueue | undefined;
   let name: string;
   let queue: Queue;
@@ -109,7 +60,7 @@ describe('a real queue and worker with queueTelemetry()', () => {
 
   afterAll(() => fixture?.close());
 
-  async function runJob(data: { fail?: boolean }): Promise<{ root: ReadableSpan; spans: ReadableSpan[] }> {
+  async function runJob(data: TracedJobData): Promise<{ root: ReadableSpan; spans: ReadableSpan[] }> {
     const job = await withSpan('POST /api/v1/analyze-async', {}, async () => {
       return queue.add('generate_campaign_report', data, { attempts: 1 });
     });

@@ -54,7 +54,7 @@ export function samplerFromEnv(env: NodeJS.ProcessEnv = process.env): Sampler {
 /**
  * The share of new traces the configured sampler keeps (1 for always_on, 0 for always_off). An incoming
  * request without a traceparent, and a job enqueued outside any trace, is admitted to tracing with this
- * probability before any span exists (withServerSpans, queueTelemetry; startTelemetry hands it to them
+ * probability before any span exists (withServerSpans, ConsumerSpans; startTelemetry hands it to them
  * through root-draw.ts): an unsampled request traced anyway cost about as much CPU as a sampled one.
  */
 export function rootSampleRatio(env: NodeJS.ProcessEnv = process.env): number {

@@ -1,5 +1,5 @@
-import { context, isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type TimeInput } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import { context, INVALID_SPAN_CONTEXT, isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type TimeInput } from '@opentelemetry/api';
+import { isTracingSuppressed, suppressTracing } from '@opentelemetry/core';
 import { FORCE_TRACE_ATTRIBUTE } from './sampler';
 
 /** Instrumentation scope of every span the application itself creates. */
@@ -45,6 +45,8 @@ export function recordSpanError(span: Pick<Span, 'recordException' | 'setStatus'
  *   });
  */
 export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T> | T): Promise<T> {
+  // Inside a job or request not drawn for tracing the span would record nothing: skip it and the context switch.
+  if (isTracingSuppressed(context.active())) return runUnrecorded(fn);
   return trace.getTracer(TRACER_NAME).startActiveSpan(name, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
     try {
       return await fn(span);
@@ -55,6 +57,12 @@ export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Spa
       span.end();
     }
   });
+}
+
+const NOT_RECORDED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+async function runUnrecorded<T>(fn: (span: Span) => Promise<T> | T): Promise<T> {
+  return fn(NOT_RECORDED);
 }
 
 /**

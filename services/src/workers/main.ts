@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/env';
 import { bullPrefix } from '../lib/keys';
@@ -8,7 +8,7 @@ import { closeRedis, createRedis, pingRedis, type RedisClient } from '../lib/red
 import { closeQueues, createQueues, type Queues } from '../queues/queues';
 import { checkBlobStoreAtStart } from '../storage/blob-store';
 import { createStores } from '../storage/stores';
-import { queueTelemetry } from '../telemetry/bullmq';
+import { ConsumerSpans } from '../telemetry/consumer-spans';
 import { shutdownTelemetry, telemetryStarted } from '../telemetry/sdk';
 import { SERVICE_NAMES } from '../telemetry/service-names';
 import { closeServer, startProbeServer } from './probe-server';
@@ -47,21 +47,27 @@ export async function startWorker(cfg: Config, logger: Logger): Promise<WorkerPr
   });
   let closing: Promise<{ timedOut: boolean }> | undefined;
 
+  const workerName = `${SERVICE_NAMES.worker}-${process.pid}`;
   const workers = names.map((queue) => {
-    const worker = new Worker(queue, (job) => metrics.observe(queue, job.name, () => runJob(job, ctx)), {
+    const processor = (job: Job) => metrics.observe(queue, job.name, () => runJob(job, ctx));
+    // Our span per attempt instead of BullMQ's worker telemetry (see ConsumerSpans); none without a started SDK.
+    const spans = telemetryStarted() ? new ConsumerSpans({ queue, workerName }) : undefined;
+    const worker = new Worker(queue, spans ? spans.wrap(processor) : processor, {
       ...workerOptions(cfg, queue),
       connection: bullConnection,
       prefix: bullPrefix(cfg.REDIS_KEY_PREFIX),
-      // Without a started SDK every job span would be a no-op that BullMQ still builds, wraps and ends.
-      ...(telemetryStarted() ? { telemetry: queueTelemetry() } : {}),
-      name: `${SERVICE_NAMES.worker}-${process.pid}`,
+      name: workerName,
     });
+    spans?.watch(worker);
+    // The outcome lines in the job's trace context, so they carry its trace id.
+    const within = (job: Job | undefined, log: () => void) => (spans ? spans.within(job, log) : log());
     // Debug: pca_jobs_completed_total counts successes, and a line per job was a third of a small job's cost.
-    worker.on('completed', (job) => {
-      if (logger.isLevelEnabled('debug')) logger.debug({ queue, job: job.name, job_id: job.id }, 'job completed');
-    });
+    // Not even a listener otherwise: with two on an event, Node copies the listener array on every emit.
+    if (logger.isLevelEnabled('debug')) {
+      worker.on('completed', (job) => within(job, () => logger.debug({ queue, job: job.name, job_id: job.id }, 'job completed')));
+    }
     worker.on('failed', (job, err) =>
-      logger.warn({ queue, job: job?.name, job_id: job?.id, attempts: job?.attemptsMade, err }, 'job failed'),
+      within(job, () => logger.warn({ queue, job: job?.name, job_id: job?.id, attempts: job?.attemptsMade, err }, 'job failed')),
     );
     worker.on('stalled', (jobId) => logger.warn({ queue, job_id: jobId }, 'job stalled; moved back to wait'));
     worker.on('error', (err) => logger.error({ queue, err }, 'worker error'));
