@@ -100,6 +100,31 @@ describe('held list pages', () => {
     }
   });
 
+  test('sends the same bytes again only while every pacing it shows is unchanged', async () => {
+    const held = new CampaignStore(redis, prefix);
+    await held.upsertMany(inputs);
+    const at = (iso: string) => new Date(iso);
+    const bytes = async (asOf: Date) => (await held.listJson({}, asOf)).items.toString('utf8');
+    // One second apart: 'a' (a six-month flight) shows the same pacing at four places; an hour later it does not.
+    const t0 = at('2026-03-01T10:00:00Z');
+    const t1 = at('2026-03-01T10:00:01Z');
+    const t2 = at('2026-03-01T11:00:00Z');
+    const pacingOfA = (asOf: Date) => item({ ...inputs[0]!, created_at: '', updated_at: '' }, asOf).kpis.budget_pacing;
+    expect(pacingOfA(t1)).toBe(pacingOfA(t0));
+    expect(pacingOfA(t2)).not.toBe(pacingOfA(t0));
+    const first = await bytes(t0);
+    expect(await bytes(t1)).toBe(first);
+    const later = await bytes(t2);
+    expect(later).not.toBe(first);
+    expect(JSON.parse(later)).toEqual((await held.list({})).items.map((c) => item(c, t2)));
+    // Back to the first instant (a clock that steps back): the pacing shown follows it again.
+    expect(await bytes(t0)).toBe(first);
+    // A write changes the page even when no pacing moved.
+    await held.update('d', { name: 'Renamed' });
+    const written = JSON.parse(await bytes(t0)) as Campaign[];
+    expect(written.find((c) => c.id === 'd')?.name).toBe('Renamed');
+  });
+
   test('is answered from what it holds while the store version stands, and re-read after at most 2 s', async () => {
     const held = new CampaignStore(redis, prefix);
     await held.upsertMany(inputs);

@@ -61,10 +61,14 @@ export class RecordItem {
     return new RecordItem(record.subarray(0, nul), { start_date, end_date, budget: Number(budget), spend: Number(spend), channel, status });
   }
 
-  /** The item's JSON: the record's head, budget_pacing, and the closing of `kpis` and of the item. */
-  json(asOf: Date): Buffer[] {
+  /** `kpis.budget_pacing` as of `asOf`, rounded as the JSON shows it: the only part of the item that moves with the clock. */
+  pacing(asOf: Date): number | null {
     const f = this.facts;
-    const pacing = roundKpi(budgetPacing(f.budget, f.spend, f.start_date, f.end_date, asOf), KPI_PLACES.budget_pacing);
+    return roundKpi(budgetPacing(f.budget, f.spend, f.start_date, f.end_date, asOf), KPI_PLACES.budget_pacing);
+  }
+
+  /** The item's JSON with that pacing: the record's head, budget_pacing, and the closing of `kpis` and of the item. */
+  json(pacing: number | null): Buffer[] {
     return [this.head, Buffer.from(`${JSON.stringify(pacing)}}}`, 'latin1')];
   }
 }

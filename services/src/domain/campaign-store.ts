@@ -59,6 +59,7 @@ export interface Page {
 
 /** A page as its public JSON: `items` is the JSON array of the campaigns with their KPIs. */
 export interface PageJson {
+  /** The items as a JSON array. Shared with later requests for the same page: send or copy it, never change it. */
   readonly items: Buffer;
   readonly count: number;
   readonly next_cursor: string | null;
@@ -405,7 +406,7 @@ export class CampaignStore {
     const key = pageCacheKey(opts);
     const held = this.pages.get(key);
     const current = held && performance.now() - held.at < PAGE_CACHE_MAX_AGE_MS ? held : undefined;
-    let page: { items: RecordItem[]; next_cursor: string | null } | undefined;
+    let page: ReadPage | undefined;
     if (current && (await this.redis.get(this.keys.campaignVersion)) === current.version) page = current;
     if (!page) {
       const read = await this.collect(
@@ -416,16 +417,15 @@ export class CampaignStore {
           return matches({ ...item.facts, id: opts.ids ? memberId(member) : '' }, opts) ? item : undefined;
         },
       );
-      page = read;
-      if (read.version) this.holdPage(key, { items: read.items, next_cursor: read.next_cursor, version: read.version, at: performance.now() });
+      if (read.version) {
+        const fresh: HeldPage = { items: read.items, next_cursor: read.next_cursor, version: read.version, at: performance.now() };
+        this.holdPage(key, fresh);
+        page = fresh;
+      } else {
+        page = { items: read.items, next_cursor: read.next_cursor };
+      }
     }
-    const parts: Buffer[] = [OPEN_ARRAY];
-    page.items.forEach((item, i) => {
-      if (i > 0) parts.push(COMMA);
-      parts.push(...item.json(asOf));
-    });
-    parts.push(CLOSE_ARRAY);
-    return { items: Buffer.concat(parts), count: page.items.length, next_cursor: page.next_cursor };
+    return { items: renderedItems(page, asOf), count: page.items.length, next_cursor: page.next_cursor };
   }
 
   private holdPage(key: string, page: HeldPage): void {
@@ -527,11 +527,36 @@ function unflatten<Raw extends string | Buffer>(flat: (Raw | number | null)[]): 
 }
 
 /** A page a replica holds, and the store version it was read at. */
-interface HeldPage {
+interface ReadPage {
   readonly items: RecordItem[];
   readonly next_cursor: string | null;
+  /** The items' JSON as last sent and the pacings it shows; shared by every request for the page. */
+  rendered?: { readonly pacings: readonly (number | null)[]; readonly bytes: Buffer };
+}
+
+interface HeldPage extends ReadPage {
   readonly version: string;
   readonly at: number;
+}
+
+/**
+ * The page's items as a JSON array, as of `asOf`. Only budget_pacing moves with the clock, and at its four
+ * places it stays the same for minutes: while every item's pacing is what the page last showed, the bytes
+ * sent then are sent again (the same bytes a fresh rendering would give), instead of rebuilding them.
+ */
+function renderedItems(page: ReadPage, asOf: Date): Buffer {
+  const pacings = page.items.map((item) => item.pacing(asOf));
+  const last = page.rendered;
+  if (last && last.pacings.every((p, i) => p === pacings[i])) return last.bytes;
+  const parts: Buffer[] = [OPEN_ARRAY];
+  page.items.forEach((item, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(...item.json(pacings[i] ?? null));
+  });
+  parts.push(CLOSE_ARRAY);
+  const bytes = Buffer.concat(parts);
+  page.rendered = { pacings, bytes };
+  return bytes;
 }
 
 /**
