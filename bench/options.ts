@@ -61,7 +61,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     http: quick ? { connections: [50], durationS: 0.75, warmupS: 0.5 } : { connections: [50, 200], durationS: 2, warmupS: 0.5 },
     worker: quick
       ? { jobs: 1500, untracedJobs: 500, concurrency: 4, latencySamples: 20 }
-      : { jobs: 20_000, untracedJobs: 4000, concurrency: 4, latencySamples: 100 },
+      : { jobs: 20_000, untracedJobs: 4000, concurrency: 4, latencySamples: 500 },
     upload: quick
       ? { csvRows: 5000, xlsxRows: 1000, largeCsvRows: 50_000, largeRounds: 3 }
       : { csvRows: 100_000, xlsxRows: 20_000, largeCsvRows: 1_000_000, largeRounds: 1 },

@@ -6,7 +6,7 @@ import { bullPrefix } from '../../services/src/lib/keys';
 import { defaultJobOptions, JOB_OPTIONS } from '../../services/src/queues/queues';
 import { BenchChild, childScript, freePort } from '../child-process';
 import { deleteKeys, serviceEnv, type BenchContext } from '../context';
-import { atLeast, pairedRatios, percentile } from '../stats';
+import { atLeast, atMost, pairedRatios, percentile } from '../stats';
 
 const QUEUE = 'maintenance';
 const JOB = 'health_check';
@@ -148,4 +148,5 @@ export async function benchWorker(ctx: BenchContext): Promise<void> {
   figures.add('worker_pca_latency_p99', 'ms', p99.pca, { note });
   figures.add('worker_bare_bullmq_latency_p50', 'ms', p50.bare, { note });
   figures.add('worker_bare_bullmq_latency_p99', 'ms', p99.bare, { note });
+  figures.add('worker_pca_vs_bare_latency_p99_ratio', '×', pairedRatios(p99.pca, p99.bare), { verdictOf: (m) => atMost(m, 1.2), note: 'enqueue to completed, p99, tracing on' });
 }
