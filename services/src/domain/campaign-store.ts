@@ -526,7 +526,7 @@ function unflatten<Raw extends string | Buffer>(flat: (Raw | number | null)[]): 
   return { version: String(flat[0] ?? ''), members, docs };
 }
 
-/** A page a replica holds, and the store version it was read at. */
+/** A page as read, with the JSON last built from it. */
 interface ReadPage {
   readonly items: RecordItem[];
   readonly next_cursor: string | null;
@@ -534,6 +534,7 @@ interface ReadPage {
   rendered?: { readonly pacings: readonly (number | null)[]; readonly bytes: Buffer };
 }
 
+/** A page a replica holds, and the store version it was read at. */
 interface HeldPage extends ReadPage {
   readonly version: string;
   readonly at: number;
@@ -564,7 +565,7 @@ function renderedItems(page: ReadPage, asOf: Date): Buffer {
  * the previous release during a rolling upgrade) is seen within it.
  */
 const PAGE_CACHE_MAX_AGE_MS = 2000;
-/** Distinct queries held per replica; past this the table starts over. A page holds its reply (up to ~120 KB for a filtered one). */
+/** Distinct queries held per replica; past this the table starts over. A page holds its reply and its JSON (each up to ~120 KB for a filtered one). */
 const MAX_HELD_PAGES = 64;
 
 const versionToken = () => randomBytes(9).toString('base64url');

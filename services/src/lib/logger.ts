@@ -11,8 +11,8 @@ export interface LoggerOptions {
   /** Where lines go. @default stdout */
   readonly destination?: pino.DestinationStream;
   /**
-   * Write stdout asynchronously and in batches: lines are gathered up to ASYNC_STDOUT_BATCH_BYTES or for
-   * at most ASYNC_STDOUT_FLUSH_MS, then written together (a busy API logs a line per request, and a write
+   * Write stdout asynchronously and in batches: lines are gathered until there are ASYNC_STDOUT_BATCH_BYTES
+   * or the next flush (every ASYNC_STDOUT_FLUSH_MS), then written together (a busy API logs a line per request, and a write
    * per line cost more than formatting it); whatever is left is written synchronously when the process
    * exits. @default false
    */
@@ -21,7 +21,7 @@ export interface LoggerOptions {
 
 /** A batched stdout writes once this much is gathered… */
 export const ASYNC_STDOUT_BATCH_BYTES = 4096;
-/** …or this long after its last write, so a quiet process's line shows up promptly all the same. */
+/** …or at least this often, so a quiet process's lines show up promptly all the same. */
 export const ASYNC_STDOUT_FLUSH_MS = 100;
 
 let lastTimeMs = Number.NaN;
