@@ -1,4 +1,4 @@
-import { SpanStatusCode, trace, type Context, type Span as OtelSpan } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, trace, type Context, type Span as OtelSpan } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { Attributes, AttributeValue, ContextManager, Exception, Span, SpanOptions, Telemetry, Time, Tracer } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
@@ -61,10 +61,17 @@ class QueueTracer implements Tracer<Context> {
   }
 }
 
+// W3C trace context travels in the job's options (`opts.telemetry.metadata`), never in job.data.
+const JOB_CONTEXT: ContextManager<Context> = new BullMQOtel({ tracerName: TRACER_NAME }).contextManager;
+
 class QueueTelemetry implements Telemetry<Context> {
   readonly tracer = new QueueTracer();
-  // W3C trace context travels in the job's options (`opts.telemetry.metadata`), never in job.data.
-  readonly contextManager: ContextManager<Context> = new BullMQOtel({ tracerName: TRACER_NAME }).contextManager;
+  readonly contextManager = JOB_CONTEXT;
+}
+
+/** The trace context a producer wrote into a job's options (`opts.telemetry.metadata`), read the way it was written. */
+export function contextFromJobMetadata(metadata: string): Context {
+  return JOB_CONTEXT.fromMetadata(ROOT_CONTEXT, metadata);
 }
 
 /**

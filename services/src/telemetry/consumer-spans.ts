@@ -1,6 +1,7 @@
-import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { TelemetryAttributes, type Job, type Worker } from 'bullmq';
+import { contextFromJobMetadata } from './bullmq';
 import { rootDrawRatio } from './root-draw';
 import { traceUnsampledFailure, TRACER_NAME } from './spans';
 
@@ -26,11 +27,11 @@ function producerContext(job: Job): Context | undefined {
   const metadata = job.opts.telemetry?.metadata;
   if (!metadata) return undefined;
   try {
-    const ctx = propagation.extract(ROOT_CONTEXT, JSON.parse(metadata) as Record<string, string>);
+    const ctx = contextFromJobMetadata(metadata);
     const parent = trace.getSpanContext(ctx);
     return parent && isSpanContextValid(parent) ? ctx : undefined;
   } catch {
-    // Written by something else than BullMQ's telemetry: the job starts a trace of its own.
+    // Not what BullMQ's telemetry writes (not JSON): the job starts a trace of its own.
     return undefined;
   }
 }
