@@ -44,6 +44,8 @@ test('listJson sends exactly what list + KPIs as of the same instant would, filt
         expect(JSON.parse(json.items.toString('utf8'))).toEqual(objects.items.map((c) => item(c, asOf)));
         expect(json.count).toBe(objects.items.length);
         expect(json.next_cursor).toBe(objects.next_cursor);
+        // the endpoint's whole document, byte for byte what res.json of its three fields sends
+        expect(json.body.toString('utf8')).toBe(JSON.stringify({ items: JSON.parse(json.items.toString('utf8')), next_cursor: objects.next_cursor, limit: opts.limit ?? 20 }));
         cursor = json.next_cursor ?? undefined;
       } while (cursor);
     }

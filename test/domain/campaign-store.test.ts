@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { CampaignStore } from '../../services/src/domain/campaign-store';
 import type { CampaignInput } from '../../services/src/domain/campaign';
 import { testPrefix, deleteByPrefix } from '../helpers/redis';
+import { waitFor } from '../helpers/wait';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 let prefix: string;
@@ -181,5 +182,52 @@ describe('staged batches (bulk imports)', () => {
     expect(await store.count()).toBe(2);
     expect(await store.get('c001')).toMatchObject({ budget: 20 });
     expect(await redis.zcard(`${prefix}:campaigns:idx:budget`)).toBe(2);
+  });
+});
+
+describe('a tracked store version (the API process)', () => {
+  // Its own client, so its GETs are its own; `store` on the shared client plays another replica.
+  let own: Redis;
+  let tracked: CampaignStore;
+  const ids = async (s: CampaignStore) =>
+    (JSON.parse((await s.listJson({ sort: 'name', order: 'asc' }, new Date())).items.toString()) as { id: string }[]).map((c) => c.id);
+
+  beforeEach(async () => {
+    own = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    tracked = new CampaignStore(own, prefix, undefined, { trackVersion: true });
+    await store.upsertMany([input(1), input(2)]);
+    // the watch is up once a held page stops costing a GET
+    await waitFor('the version watch', async () => {
+      await ids(tracked);
+      const spy = jest.spyOn(own, 'get');
+      await ids(tracked);
+      const held = spy.mock.calls.length === 0;
+      spy.mockRestore();
+      return held;
+    });
+  });
+  afterEach(async () => {
+    await tracked.close();
+    own.disconnect();
+  });
+
+  test('a held page costs no round trip; a write by another replica shows once Redis announces it', async () => {
+    const spy = jest.spyOn(own, 'get');
+    expect(await ids(tracked)).toEqual(['c001', 'c002']);
+    expect(spy).not.toHaveBeenCalled();
+    await store.create(input(3));
+    expect(await waitFor('the other replica\'s write', async () => (await ids(tracked)).includes('c003'))).toBe(true);
+    expect(await ids(tracked)).toEqual(['c001', 'c002', 'c003']);
+  });
+
+  test('its own writes show in its very next list: create, update, delete and a bulk commit', async () => {
+    await tracked.create(input(4));
+    expect(await ids(tracked)).toEqual(['c001', 'c002', 'c004']);
+    await tracked.update('c004', { name: 'Campaign 0' });
+    expect(await ids(tracked)).toEqual(['c004', 'c001', 'c002']);
+    await tracked.delete('c001');
+    expect(await ids(tracked)).toEqual(['c004', 'c002']);
+    await tracked.upsertMany([input(5)]);
+    expect(await ids(tracked)).toEqual(['c004', 'c002', 'c005']);
   });
 });

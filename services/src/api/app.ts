@@ -55,7 +55,8 @@ const isPublic = (req: Request) =>
 export function createApp(deps: AppDeps): ApiApp {
   const { config, redis, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const stores = deps.stores ?? createStores(redis, config, { now });
+  // The list endpoint is the hot path: its held pages are checked against an in-memory store version.
+  const stores = deps.stores ?? createStores(redis, config, { now, trackCampaignVersion: true });
   const context: ApiContext = {
     ...deps,
     stores,

@@ -17,7 +17,7 @@ export interface Stores {
   readonly imports: UploadImports;
   /** File bytes (artifacts, uploads, backups): never the queue Redis. */
   readonly blobs: BlobStore;
-  /** Closes the blob store's connections (not Redis, which the caller owns); safe to call twice. */
+  /** Closes the blob store's and the stores' own connections (not `redis`, which the caller owns); safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -55,13 +55,15 @@ export interface CreateStoresOptions {
   readonly blobs?: BlobStore;
   /** The clock of campaign timestamps and artifact ages. @default () => new Date() */
   readonly now?: () => Date;
+  /** Keep the campaign store's version in memory between announced changes (CampaignStoreOptions). @default false */
+  readonly trackCampaignVersion?: boolean;
 }
 
 export function createStores(redis: RedisClient, cfg: StoreConfig, opts: CreateStoresOptions = {}): Stores {
   const prefix = cfg.REDIS_KEY_PREFIX;
   const now = opts.now ?? (() => new Date());
   const blobs = opts.blobs ?? createBlobStore(cfg);
-  const campaigns = new CampaignStore(redis, prefix, now);
+  const campaigns = new CampaignStore(redis, prefix, now, { trackVersion: opts.trackCampaignVersion ?? false });
   return {
     blobs,
     campaigns,
@@ -69,6 +71,7 @@ export function createStores(redis: RedisClient, cfg: StoreConfig, opts: CreateS
     artifacts: new ArtifactStore(redis, blobs, prefix, { retentionDays: cfg.REPORT_RETENTION_DAYS, maxBytes: cfg.REPORT_MAX_BYTES }, now),
     uploads: new UploadStore(blobs, prefix, { maxBytes: cfg.UPLOAD_MAX_BYTES, ttlSeconds: cfg.UPLOAD_TTL_SECONDS }),
     close: async () => {
+      await campaigns.close();
       if (!opts.blobs) await blobs.close();
     },
   };

@@ -60,7 +60,6 @@ const questionsOut = z.object({
 
 const notFound = (id: string) => new ApiError(404, 'campaign_not_found', `no campaign with id ${id}`);
 const TAGS = ['campaigns'];
-const ITEMS_OPEN = Buffer.from('{"items":');
 
 /** The campaign resource: list (filters, sort, cursor pages), get, create, patch, delete, suggested questions. */
 export function createCampaignsRouter(opts: CampaignsRouterOptions): Router {
@@ -97,7 +96,7 @@ export function createCampaignsRouter(opts: CampaignsRouterOptions): Router {
         }, now());
         // The same JSON as res.json({ items, next_cursor, limit }), spliced from the stored records.
         res.set('Content-Type', 'application/json; charset=utf-8');
-        res.send(Buffer.concat([ITEMS_OPEN, page.items, Buffer.from(`,"next_cursor":${JSON.stringify(page.next_cursor)},"limit":${query.limit}}`)]));
+        res.send(page.body);
       } catch (err) {
         if (err instanceof InvalidCursorError) {
           throw new ApiError(400, 'validation_failed', 'invalid query: cursor', [{ field: 'cursor', location: 'query', message: err.message }]);
