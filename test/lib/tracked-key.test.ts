@@ -53,7 +53,7 @@ test('a value read is served from memory until Redis announces that the key chan
   expect(await tracked.get()).toBe('v2');
   expect(spy).toHaveBeenCalledTimes(after);
 
-  // a deleted key and a flush are changes too (null is a value: "no version yet")
+  // a deleted key is a change too (null is a value: "no version yet")
   await writer.del(key);
   expect(await waitFor('the deletion', async () => (await tracked!.get()) === null)).toBe(true);
 });
