@@ -5,8 +5,8 @@ import { baselineApp, serveBaseline } from './express-baseline';
 
 /**
  * The baseline for the gateway: the campaigns list handler's work (CampaignStore.listJson with the store
- * version tracked as the API tracks it, the same Redis reads, KPIs, the same JSON bytes, sent the same way) on an Express app with nothing else: no rate limit,
- * auth, validation, metrics, stats, logging or tracing.
+ * version tracked as the API tracks it, the same Redis reads, KPIs, the same JSON bytes, sent the same way)
+ * on an Express app with nothing else: no rate limit, auth, validation, metrics, stats, logging or tracing.
  */
 const cfg = loadConfig();
 const redis = createRedis(cfg, 'request', 'bench-bare-express');
