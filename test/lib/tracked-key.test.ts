@@ -12,7 +12,8 @@ const NO_EXPIRY = { maxAgeMs: 60_000 };
 let reader: Redis;
 let writer: Redis;
 let prefix: string;
-let tracked: TrackedKey | undefined;
+/** The TrackedKey a test opened, closed after it. */
+let opened: TrackedKey | undefined;
 
 beforeEach(() => {
   prefix = testPrefix('tracked');
@@ -21,8 +22,8 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  await tracked?.close();
-  tracked = undefined;
+  await opened?.close();
+  opened = undefined;
   await deleteByPrefix(writer, prefix);
   reader.disconnect();
   writer.disconnect();
@@ -30,11 +31,18 @@ afterEach(async () => {
 
 const gets = () => jest.spyOn(reader, 'get');
 
-test('a value read is served from memory until Redis announces that the key changed', async () => {
+/** `<prefix>:version` set to v1, read through a TrackedKey whose watch is up. */
+async function watchedKey(opts = NO_EXPIRY): Promise<{ key: string; tracked: TrackedKey }> {
   const key = `${prefix}:version`;
   await writer.set(key, 'v1');
-  tracked = new TrackedKey(reader, key, NO_EXPIRY);
-  await waitFor('the watch', () => tracked!.watching);
+  const tracked = new TrackedKey(reader, key, opts);
+  opened = tracked;
+  await waitFor('the watch', () => tracked.watching);
+  return { key, tracked };
+}
+
+test('a value read is served from memory until Redis announces that the key changed', async () => {
+  const { key, tracked } = await watchedKey();
   const spy = gets();
 
   expect(await tracked.get()).toBe('v1');
@@ -48,21 +56,18 @@ test('a value read is served from memory until Redis announces that the key chan
   expect(spy).toHaveBeenCalledTimes(1);
 
   await writer.set(key, 'v2');
-  expect(await waitFor('the new value', async () => (await tracked!.get()) === 'v2')).toBe(true);
+  expect(await waitFor('the new value', async () => (await tracked.get()) === 'v2')).toBe(true);
   const after = spy.mock.calls.length;
   expect(await tracked.get()).toBe('v2');
   expect(spy).toHaveBeenCalledTimes(after);
 
   // a deleted key is a change too (null is a value: "no version yet")
   await writer.del(key);
-  expect(await waitFor('the deletion', async () => (await tracked!.get()) === null)).toBe(true);
+  expect(await waitFor('the deletion', async () => (await tracked.get()) === null)).toBe(true);
 });
 
 test('invalidate() makes the next read a GET: the process reads its own writes without waiting for Redis', async () => {
-  const key = `${prefix}:version`;
-  await writer.set(key, 'v1');
-  tracked = new TrackedKey(reader, key, NO_EXPIRY);
-  await waitFor('the watch', () => tracked!.watching);
+  const { key, tracked } = await watchedKey();
   expect(await tracked.get()).toBe('v1');
   await reader.set(key, 'v2');
   tracked.invalidate();
@@ -70,10 +75,7 @@ test('invalidate() makes the next read a GET: the process reads its own writes w
 });
 
 test('maxAgeMs bounds how long a value is served without a GET', async () => {
-  const key = `${prefix}:version`;
-  await writer.set(key, 'v1');
-  tracked = new TrackedKey(reader, key, { maxAgeMs: 50 });
-  await waitFor('the watch', () => tracked!.watching);
+  const { tracked } = await watchedKey({ maxAgeMs: 50 });
   const spy = gets();
   await tracked.get();
   await tracked.get();
@@ -84,10 +86,7 @@ test('maxAgeMs bounds how long a value is served without a GET', async () => {
 });
 
 test('a change made while the watching connection is gone is seen: the cache is dropped with the connection', async () => {
-  const key = `${prefix}:version`;
-  await writer.set(key, 'v1');
-  tracked = new TrackedKey(reader, key, NO_EXPIRY);
-  await waitFor('the watch', () => tracked!.watching);
+  const { key, tracked } = await watchedKey();
   expect(await tracked.get()).toBe('v1');
 
   // Redis forgets the connection and its tracking: the change below is announced to no one
@@ -98,9 +97,9 @@ test('a change made while the watching connection is gone is seen: the cache is 
   await writer.call('CLIENT', 'KILL', 'ID', id);
   await writer.set(key, 'v2');
 
-  expect(await waitFor('the change', async () => (await tracked!.get()) === 'v2')).toBe(true);
+  expect(await waitFor('the change', async () => (await tracked.get()) === 'v2')).toBe(true);
   // and the watch comes back by itself
-  await waitFor('the watch again', () => tracked!.watching);
+  await waitFor('the watch again', () => tracked.watching);
   const spy = gets();
   expect(await tracked.get()).toBe('v2');
   expect(await tracked.get()).toBe('v2');
