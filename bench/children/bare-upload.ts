@@ -10,19 +10,24 @@ import { memoryKb } from '../proc-status';
 
 const text = (v: CellValue): string => (v instanceof Date ? v.toISOString().slice(0, 10) : String(v ?? ''));
 
-/** The sort fields of one row, found by the header's own names (the bench's files use the field names). */
-function indexedFields(header: readonly CellValue[], cells: readonly CellValue[], id: string, createdAt: string): IndexedFields {
-  const cell = (name: string) => cells[header.indexOf(name)];
-  return {
-    id,
-    name: text(cell('name')),
-    start_date: text(cell('start_date')),
-    end_date: text(cell('end_date')),
-    budget: Number(cell('budget')),
-    spend: Number(cell('spend')),
-    revenue: Number(cell('revenue')),
-    created_at: createdAt,
+/** Reads one row's sort fields by the header's own names (the bench's files use the field names), looked up once. */
+function sortFieldsReader(header: readonly CellValue[], createdAt: string): (cells: readonly CellValue[], id: string) => IndexedFields {
+  const at = (name: string) => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new Error(`the bench file has no ${name} column`);
+    return i;
   };
+  const [name, start, end, budget, spend, revenue] = ['name', 'start_date', 'end_date', 'budget', 'spend', 'revenue'].map(at) as [number, number, number, number, number, number];
+  return (cells, id) => ({
+    id,
+    name: text(cells[name]),
+    start_date: text(cells[start]),
+    end_date: text(cells[end]),
+    budget: Number(cells[budget]),
+    spend: Number(cells[spend]),
+    revenue: Number(cells[revenue]),
+    created_at: createdAt,
+  });
 }
 
 /**
@@ -60,8 +65,8 @@ async function main(): Promise<void> {
   let pipeline = redis.pipeline();
   let pending = 0;
   let total = 0;
-  let header: CellValue[] | undefined;
-  const createdAt = new Date().toISOString();
+  let sortFields: ((cells: readonly CellValue[], id: string) => IndexedFields) | undefined;
+  let header = true;
   const flush = async () => {
     await writing;
     if (pending === 0) return;
@@ -75,12 +80,13 @@ async function main(): Promise<void> {
     writing = p.exec();
   };
   for await (const { row, cells } of rows) {
-    if (!header) {
-      header = cells;
+    if (header) {
+      header = false;
+      if (sortIndexes) sortFields = sortFieldsReader(cells, new Date().toISOString());
       continue;
     }
     pipeline.set(`${prefix}:bare-row:${row}`, JSON.stringify(cells));
-    if (sortIndexes) indexMembers(indexedFields(header, cells, `bare-${row}`, createdAt)).forEach((m, i) => members[i]!.push('0', m));
+    if (sortIndexes) indexMembers(sortFields!(cells, `bare-${row}`)).forEach((m, i) => members[i]!.push('0', m));
     pending++;
     total++;
     if (pending >= 500) await flush();

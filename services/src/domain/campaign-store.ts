@@ -258,7 +258,8 @@ export interface CampaignStoreOptions {
 export class CampaignStore {
   private readonly keys: AppKeys;
   private readonly pages = new Map<string, HeldPage>();
-  private readonly version: TrackedKey | undefined;
+  /** The store version, read through a watch when `trackVersion` is on (else one GET per read). */
+  private readonly version: TrackedKey;
 
   constructor(
     private readonly redis: RedisClient,
@@ -267,7 +268,7 @@ export class CampaignStore {
     opts: CampaignStoreOptions = {},
   ) {
     this.keys = appKeys(prefix);
-    if (opts.trackVersion) this.version = new TrackedKey(redis, this.keys.campaignVersion);
+    this.version = new TrackedKey(redis, this.keys.campaignVersion, { watch: opts.trackVersion ?? false });
     if (!SCRIPTED.has(redis)) {
       redis.defineCommand('pcaCampaignUpsert', { lua: UPSERT });
       redis.defineCommand('pcaCampaignDelete', { lua: DELETE });
@@ -289,12 +290,7 @@ export class CampaignStore {
 
   /** Ends the version's tracking connection, if any (not `redis`, which the caller owns). */
   async close(): Promise<void> {
-    await this.version?.close();
-  }
-
-  /** The store version: from memory while Redis has announced no change, else one GET. */
-  private currentVersion(): Promise<string | null> {
-    return this.version ? this.version.get() : this.redis.get(this.keys.campaignVersion);
+    await this.version.close();
   }
 
   /** A write of this store changed the version: its own next read must not wait for Redis's announcement. */
@@ -302,7 +298,7 @@ export class CampaignStore {
     try {
       return await write;
     } finally {
-      this.version?.invalidate();
+      this.version.invalidate();
     }
   }
 
@@ -445,16 +441,16 @@ export class CampaignStore {
   /**
    * The same page as `list`, as the list endpoint sends it: each campaign with its KPIs as of `asOf`,
    * spliced from the stored records as bytes (no document is parsed or serialized). The page's records
-   * are kept per query and validated on every call by the store's version, one GET: while no campaign
-   * changed, that is the only round trip (a GET costs Redis and the client far less than the page
-   * script); after a change, the page script reads the page and its version together.
+   * are kept per query and validated on every call by the store's version: one GET, or none while a
+   * tracked version is known to be current (`trackVersion`). After a change the page script reads the
+   * page and its version together.
    */
   async listJson(opts: ListOptions, asOf: Date): Promise<PageJson> {
     const key = pageCacheKey(opts);
     const held = this.pages.get(key);
     const current = held && performance.now() - held.at < PAGE_CACHE_MAX_AGE_MS ? held : undefined;
     let page: ReadPage | undefined;
-    if (current && (await this.currentVersion()) === current.version) page = current;
+    if (current && (await this.version.get()) === current.version) page = current;
     if (!page) {
       const read = await this.collect(
         opts,

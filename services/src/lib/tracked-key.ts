@@ -6,6 +6,8 @@ import type { RedisClient } from './redis';
 const INVALIDATE_CHANNEL = '__redis__:invalidate';
 
 export interface TrackedKeyOptions {
+  /** Watch the key (a connection of its own). Without it every read is a GET: the same reads, no cache. @default true */
+  readonly watch?: boolean;
   /**
    * A value is read again after this long even if no invalidation came: the bound on staleness should the
    * watching connection die without Redis or this process noticing. @default 1000
@@ -17,8 +19,8 @@ export interface TrackedKeyOptions {
  * One Redis string key read through server-assisted client-side caching. A connection of its own asks Redis
  * to announce every change of the key (`CLIENT TRACKING ON REDIRECT <itself> BCAST PREFIX <key>`, then
  * `SUBSCRIBE __redis__:invalidate`); while it is up, a value read is served from memory until Redis says the
- * key changed, it was flushed, or `maxAgeMs` passed. Without that connection (connecting, reconnecting, Redis
- * Cluster, a server or ACL that refuses CLIENT TRACKING) every read is a GET, as without the cache.
+ * key changed, it was flushed, or `maxAgeMs` passed. Without that connection (`watch: false`, connecting,
+ * reconnecting, Redis Cluster, a server or ACL that refuses CLIENT TRACKING) every read is a GET.
  *
  * The announcements travel on another connection than the reads, so a read is only kept if no announcement
  * arrived while it was in flight. A write made by this process is announced too, but later: call
@@ -41,7 +43,7 @@ export class TrackedKey {
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 1000;
     // A cluster would need a watch on every primary: there, reads stay GETs.
-    if (!(redis instanceof Redis)) return;
+    if (opts.watch === false || !(redis instanceof Redis)) return;
     this.watcher = redis.duplicate({
       // ioredis ignores RESP3's invalidation pushes; under RESP2 they arrive as messages on the channel.
       protocol: 2,
